@@ -1,0 +1,3 @@
+"""Tables of the auction domain."""
+
+from __future__ import annotations

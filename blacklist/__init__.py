@@ -1,0 +1,1 @@
+"""The blacklist domain."""

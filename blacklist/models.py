@@ -1,0 +1,3 @@
+"""Tables of the blacklist domain."""
+
+from __future__ import annotations

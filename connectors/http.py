@@ -1,0 +1,306 @@
+"""The one resilient HTTP client every connector uses; the only place that retries HTTP calls.
+
+Each attempt passes, in order: the circuit breaker (purgatory; fails fast while open), the
+rate limiter (aiolimiter in-process, or ``RedisRateLimiter`` shared by all workers), a
+semaphore bounding requests in flight (one httpx client degrades above ~20 in flight, see
+``performance.md``), and a deadline. Failures are classified once into ``connectors.errors``;
+tenacity retries transient ones with exponential backoff and jitter, honouring
+``Retry-After`` on 429. Every write carries an ``Idempotency-Key`` that stays the same across
+retries, so a retried freeze never freezes twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import random
+import time
+import uuid
+from typing import Any, Protocol
+
+import httpx
+from aiolimiter import AsyncLimiter
+from purgatory import AsyncCircuitBreakerFactory
+from purgatory.domain.model import OpenedState
+from redis.asyncio import Redis
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from connectors.errors import (
+    ConnectorError,
+    NotSupported,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
+from connectors.settings import ConnectorSettings
+
+
+class CircuitOpen(TransientError):
+    """The registry's circuit breaker is open: we fail fast without calling it."""
+
+
+class RateLimiter(Protocol):
+    """Something that delays a caller until one more request fits the registry's rate."""
+
+    async def acquire(self) -> None:
+        """Wait for a slot."""
+        ...
+
+
+class LocalRateLimiter:
+    """In-process limiter (leaky bucket from aiolimiter); one per client and event loop."""
+
+    def __init__(self, rate_per_second: float, burst: int = 1) -> None:
+        # aiolimiter admits `max_rate` per `time_period`: a bucket of `burst` draining at `rate`.
+        self._limiter = AsyncLimiter(burst, burst / rate_per_second)
+
+    async def acquire(self) -> None:
+        """Wait for a slot."""
+        await self._limiter.acquire()
+
+
+# GCRA (generic cell rate algorithm) on Redis' own clock, so every worker shares one limit.
+# KEYS[1] holds the theoretical arrival time in microseconds. Returns 0 when admitted, else
+# the microseconds to wait before asking again.
+_GCRA = """
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local wait = tat - tolerance - now
+if wait > 0 then return wait end
+local new_tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
+return 0
+"""
+
+
+class RedisRateLimiter:
+    """A per-registry limit shared by every worker through one Redis key (GCRA, atomic Lua)."""
+
+    def __init__(
+        self, redis: Redis, key: str, rate_per_second: float, burst: int = 1
+    ) -> None:
+        self._redis = redis
+        self.key = key
+        self._interval = round(1_000_000 / rate_per_second)
+        self._tolerance = self._interval * (burst - 1)
+        self._script = redis.register_script(_GCRA)
+
+    async def acquire(self) -> None:
+        """Wait until Redis admits this request."""
+        while True:
+            wait = int(await self._script(keys=[self.key], args=[self._interval, self._tolerance]))
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait / 1_000_000)
+
+
+def make_client(settings: ConnectorSettings) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` with pool limits and timeouts from settings.
+
+    ``transport="aiohttp"`` keeps the httpx API but sends through aiohttp (httpx-aiohttp),
+    which holds up far better with many requests in flight.
+    """
+    limits = httpx.Limits(
+        max_connections=settings.max_in_flight, max_keepalive_connections=settings.max_in_flight
+    )
+    timeout = httpx.Timeout(settings.timeout_seconds, connect=settings.connect_timeout_seconds)
+    transport: httpx.AsyncBaseTransport | None = None
+    if settings.transport == "aiohttp":
+        from httpx_aiohttp import AiohttpTransport
+
+        transport = AiohttpTransport(limits=limits)
+    return httpx.AsyncClient(limits=limits, timeout=timeout, transport=transport)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class RegistryClient:
+    """Resilient JSON-over-HTTP calls to one registry; owns its breaker and limiter."""
+
+    def __init__(
+        self,
+        registry: str,
+        settings: ConnectorSettings,
+        *,
+        client: httpx.AsyncClient | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.registry = registry
+        self.settings = settings
+        self.client = client or make_client(settings)
+        self.limiter = limiter or LocalRateLimiter(
+            settings.rate_limit_per_second, settings.rate_limit_burst
+        )
+        self._in_flight = asyncio.Semaphore(settings.max_in_flight)
+        # Answers (4xx, 429, bad data) and our own cancellations are not registry failures.
+        self._breakers = AsyncCircuitBreakerFactory(
+            default_threshold=settings.breaker_failure_threshold,
+            default_ttl=settings.breaker_reset_seconds,
+            exclude=[PermanentError, NotSupported, RateLimited, asyncio.CancelledError],
+        )
+        self._headers = dict(settings.headers)
+        if settings.api_key is not None:
+            self._headers["X-Api-Key"] = settings.api_key.get_secret_value()
+        self._backoff = wait_exponential_jitter(
+            multiplier=settings.retry_backoff_seconds,
+            max=settings.retry_backoff_max_seconds,
+            jitter=settings.retry_backoff_seconds,
+        )
+
+    async def aclose(self) -> None:
+        """Close the underlying HTTP client."""
+        await self.client.aclose()
+
+    async def breaker_state(self) -> str:
+        """``closed``, ``opened`` or ``half-opened`` (for health pages and tests)."""
+        breaker = await self._breakers.get_breaker(self.registry)
+        return breaker.context.state
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Send a request with retries and return the decoded JSON body.
+
+        Writes (anything but GET) always carry an ``Idempotency-Key``: the caller's, or one
+        made here and reused by every retry. A 4xx answer raises ``PermanentError`` whose
+        ``body`` attribute holds the registry's decoded error, if any.
+        """
+        headers = dict(self._headers)
+        if method.upper() != "GET":
+            headers["Idempotency-Key"] = idempotency_key or uuid.uuid4().hex
+        url = path if path.startswith("http") else self.settings.base_url.rstrip("/") + path
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(self._should_retry),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt(method, url, headers, json_body, params)
+        raise AssertionError("unreachable")  # pragma: no cover - tenacity reraises
+
+    def _should_retry(self, exc: BaseException) -> bool:
+        if isinstance(exc, CircuitOpen) or not isinstance(exc, TransientError):
+            return False
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            return exc.retry_after <= self.settings.max_retry_after_seconds
+        return True
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            return exc.retry_after + random.uniform(0, 0.1 * exc.retry_after)
+        return float(self._backoff(state))
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        json_body: Any,
+        params: dict[str, Any] | None,
+    ) -> Any:
+        try:
+            breaker = await self._breakers.get_breaker(self.registry)
+            async with breaker:
+                await self.limiter.acquire()
+                async with self._in_flight:
+                    response = await self._send(method, url, headers, json_body, params)
+                return self._decode(response)
+        except OpenedState as exc:
+            raise CircuitOpen(self.registry, "circuit breaker open") from exc
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        json_body: Any,
+        params: dict[str, Any] | None,
+    ) -> httpx.Response:
+        # The overall deadline also covers transports that ignore httpx timeouts (ASGITransport).
+        try:
+            async with asyncio.timeout(self.settings.timeout_seconds):
+                return await self.client.request(
+                    method,
+                    url,
+                    headers=headers,
+                    json=json_body,
+                    params=params,
+                    timeout=httpx.Timeout(
+                        self.settings.timeout_seconds, connect=self.settings.connect_timeout_seconds
+                    ),
+                )
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            raise TransientError(self.registry, f"{method} {url}: timed out") from exc
+        except httpx.TransportError as exc:
+            raise TransientError(self.registry, f"{method} {url}: {exc!r}") from exc
+
+    def _decode(self, response: httpx.Response) -> Any:
+        status = response.status_code
+        where = f"{response.request.method} {response.request.url.path}"
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise RateLimited(self.registry, f"{where}: 429", retry_after=retry_after)
+        if status >= 500:
+            raise TransientError(self.registry, f"{where}: {status}")
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise PermanentError(self.registry, f"{where}: unreadable body ({status})") from exc
+        if status >= 400:
+            error = RegistryRejected(self.registry, f"{where}: {status} {body}")
+            error.status, error.body = status, body
+            raise error
+        return body
+
+
+class RegistryRejected(PermanentError):
+    """A 4xx answer; carries the HTTP status and the registry's decoded error body."""
+
+    status: int = 0
+    body: Any = None
+
+
+__all__ = [
+    "CircuitOpen",
+    "ConnectorError",
+    "LocalRateLimiter",
+    "RateLimiter",
+    "RedisRateLimiter",
+    "RegistryClient",
+    "RegistryRejected",
+    "make_client",
+    "parse_retry_after",
+]

@@ -1,0 +1,1 @@
+"""enforcement-engine: the platform (``core``) and the case domains (``cases``, ``assets``)."""

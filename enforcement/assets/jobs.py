@@ -1,0 +1,3 @@
+"""Jobs of the assets domain (registered with ``enforcement.core.jobs.job``)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of the assets domain."""
+
+from __future__ import annotations

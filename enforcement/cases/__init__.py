@@ -1,0 +1,1 @@
+"""The enforcement case: parties, the claim, the fee, the deadline, payments and closing."""

@@ -1,0 +1,1 @@
+"""Kernel shared by every domain: settings, db, clock, auth, audit, errors, money, ids, jobs."""
