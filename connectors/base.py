@@ -65,7 +65,8 @@ class QueryResult(Model):
     subject: Subject
     assets: list[AssetRecord]
     facts: dict[str, Any] = Field(
-        default_factory=dict, description="registry facts that are not assets (a company's registration)"
+        default_factory=dict,
+        description="registry facts that are not assets (a company's registration)",
     )
 
 

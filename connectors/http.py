@@ -17,6 +17,7 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import httpx
@@ -79,7 +80,8 @@ if tat < now then tat = now end
 local wait = tat - tolerance - now
 if wait > 0 then return wait end
 local new_tat = tat + interval
-redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
+local ttl_ms = math.ceil((new_tat - now) / 1000) + 1000
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', ttl_ms)
 return 0
 """
 
@@ -87,9 +89,7 @@ return 0
 class RedisRateLimiter:
     """A per-registry limit shared by every worker through one Redis key (GCRA, atomic Lua)."""
 
-    def __init__(
-        self, redis: Redis, key: str, rate_per_second: float, burst: int = 1
-    ) -> None:
+    def __init__(self, redis: Redis, key: str, rate_per_second: float, burst: int = 1) -> None:
         self._redis = redis
         self.key = key
         self._interval = round(1_000_000 / rate_per_second)
@@ -148,8 +148,10 @@ class RegistryClient:
         *,
         client: httpx.AsyncClient | None = None,
         limiter: RateLimiter | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.registry = registry
+        self._sleep = sleep
         self.settings = settings
         self.client = client or make_client(settings)
         self.limiter = limiter or LocalRateLimiter(
@@ -203,6 +205,7 @@ class RegistryClient:
             stop=stop_after_attempt(self.settings.max_retries + 1),
             wait=self._wait,
             retry=retry_if_exception(self._should_retry),
+            sleep=self._sleep,
             reraise=True,
         )
         async for attempt in retrying:

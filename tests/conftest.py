@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
@@ -104,14 +104,20 @@ def frozen_clock() -> Iterator[clock.FrozenClock]:
     clock.set_clock(previous)
 
 
+_existing_tables: list[str] = []
+
+
 async def _truncate_all() -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     async with db.get_engine().begin() as connection:
+        if not _existing_tables:
+            present = set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+            ordered = [t.name for t in reversed(Base.metadata.sorted_tables)]
+            _existing_tables.extend(name for name in ordered if name in present)
         if connection.dialect.name == "postgresql":
-            quoted = ", ".join(f'"{name}"' for name in tables)
+            quoted = ", ".join(f'"{name}"' for name in _existing_tables)
             await connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
         else:
-            for name in tables:
+            for name in _existing_tables:
                 await connection.execute(text(f'DELETE FROM "{name}"'))
 
 

@@ -29,8 +29,13 @@ from connectors.mock import data
 from connectors.mock.book import BookError, Freeze, FreezeBook
 from connectors.mock.ids import looks_like_credit_code, looks_like_person_id
 
-_STATES = {"active": "FROZEN", "queued": "WAITING", "rejected": "REJECTED",
-           "released": "RELEASED", "expired": "EXPIRED"}
+_STATES = {
+    "active": "FROZEN",
+    "queued": "WAITING",
+    "rejected": "REJECTED",
+    "released": "RELEASED",
+    "expired": "EXPIRED",
+}
 
 
 class InquiryIn(BaseModel):
@@ -109,8 +114,9 @@ def create_app(book: FreezeBook | None = None, *, pending_polls: int = 1) -> Fas
 
     @app.exception_handler(BookError)
     async def book_error(request: Request, exc: BookError) -> JSONResponse:
-        return JSONResponse({"code": f"E{exc.status}", "msg": exc.message, "data": None},
-                            status_code=exc.status)
+        return JSONResponse(
+            {"code": f"E{exc.status}", "msg": exc.message, "data": None}, status_code=exc.status
+        )
 
     @app.post("/inquiries", status_code=202)
     async def submit(
@@ -120,8 +126,11 @@ def create_app(book: FreezeBook | None = None, *, pending_polls: int = 1) -> Fas
             raise BookError(400, "BAD_CERT", "cert_no is not an ID number or credit code")
         inquiry_no = f"INQ{next(numbers):010d}"
         polls = pending_polls if x_mock_pending_polls is None else x_mock_pending_polls
-        inquiries[inquiry_no] = {"cert_no": body.cert_no.upper(), "name": body.subject_name,
-                                 "polls_left": polls}
+        inquiries[inquiry_no] = {
+            "cert_no": body.cert_no.upper(),
+            "name": body.subject_name,
+            "polls_left": polls,
+        }
         return _ok({"inquiry_no": inquiry_no, "state": "ACCEPTED"}, status=202)
 
     @app.get("/inquiries/{inquiry_no}")
@@ -133,8 +142,14 @@ def create_app(book: FreezeBook | None = None, *, pending_polls: int = 1) -> Fas
             inquiry["polls_left"] -= 1
             return _ok({"inquiry_no": inquiry_no, "state": "PROCESSING"})
         accounts = [_account_out(a, book) for a in data.bank_accounts(inquiry["cert_no"])]
-        return _ok({"inquiry_no": inquiry_no, "state": "DONE", "holder_name": inquiry["name"],
-                    "accounts": accounts})
+        return _ok(
+            {
+                "inquiry_no": inquiry_no,
+                "state": "DONE",
+                "holder_name": inquiry["name"],
+                "accounts": accounts,
+            }
+        )
 
     @app.post("/freezes", status_code=201)
     async def freeze(body: FreezeIn, idempotency_key: str = Header()) -> JSONResponse:
@@ -161,18 +176,29 @@ def create_app(book: FreezeBook | None = None, *, pending_polls: int = 1) -> Fas
     @app.post("/freezes/{freeze_no}/release")
     async def release(freeze_no: str) -> JSONResponse:
         record, promoted = book.release(freeze_no)
-        return _ok({**_freeze_out(record),
-                    "promoted_freeze_no": promoted.freeze_id if promoted else None})
+        return _ok(
+            {**_freeze_out(record), "promoted_freeze_no": promoted.freeze_id if promoted else None}
+        )
 
     @app.post("/freezes/{freeze_no}/deductions", status_code=201)
-    async def deduct(freeze_no: str, body: DeductIn, idempotency_key: str = Header()) -> JSONResponse:
+    async def deduct(
+        freeze_no: str, body: DeductIn, idempotency_key: str = Header()
+    ) -> JSONResponse:
         result = book.deduct(idempotency_key, freeze_no, body.amount_fen)
-        return _ok({"deduct_no": result["deduction_id"], "freeze_no": freeze_no,
-                    "deducted_fen": result["deducted"],
-                    "remaining_frozen_fen": result["remaining_frozen"]}, status=201)
+        return _ok(
+            {
+                "deduct_no": result["deduction_id"],
+                "freeze_no": freeze_no,
+                "deducted_fen": result["deducted"],
+                "remaining_frozen_fen": result["remaining_frozen"],
+            },
+            status=201,
+        )
 
     @app.get("/courts/{court_code}/account")
     async def court_account(court_code: str) -> JSONResponse:
-        return _ok({"court_code": court_code, "balance_fen": book.court_accounts.get(court_code, 0)})
+        return _ok(
+            {"court_code": court_code, "balance_fen": book.court_accounts.get(court_code, 0)}
+        )
 
     return app

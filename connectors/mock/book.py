@@ -99,8 +99,15 @@ class FreezeBook:
         if asset_ref not in self._assets:
             self._assets[asset_ref] = _Asset(capacity, amount_based)
             if prior_court:
-                self._record(f"seed-{asset_ref}", asset_ref, prior_court, "(prior)", "(prior)",
-                             prior_amount, self.today() + dt.timedelta(days=365))
+                self._record(
+                    f"seed-{asset_ref}",
+                    asset_ref,
+                    prior_court,
+                    "(prior)",
+                    "(prior)",
+                    prior_amount,
+                    self.today() + dt.timedelta(days=365),
+                )
         return self._record(key, asset_ref, court_code, case_number, order_number, asked, until)
 
     def _record(
@@ -114,8 +121,19 @@ class FreezeBook:
         until: dt.date,
     ) -> Freeze:
         seq = next(self._seq)
-        freeze = Freeze(f"{self.prefix}{seq:08d}", asset_ref, court_code, case_number,
-                        order_number, asked, 0, "queued", until, seq, key)
+        freeze = Freeze(
+            f"{self.prefix}{seq:08d}",
+            asset_ref,
+            court_code,
+            case_number,
+            order_number,
+            asked,
+            0,
+            "queued",
+            until,
+            seq,
+            key,
+        )
         asset = self._assets[asset_ref]
         available = self._available(asset_ref)
         if not asset.amount_based:
@@ -153,7 +171,9 @@ class FreezeBook:
         freeze.frozen -= amount
         freeze.deducted += amount
         self._assets[freeze.asset_ref].debited += amount
-        self.court_accounts[freeze.court_code] = self.court_accounts.get(freeze.court_code, 0) + amount
+        self.court_accounts[freeze.court_code] = (
+            self.court_accounts.get(freeze.court_code, 0) + amount
+        )
         result: dict[str, int | str] = {
             "deduction_id": f"{self.prefix}D{len(self._deductions) + 1:07d}",
             "freeze_id": freeze.freeze_id,
@@ -185,7 +205,9 @@ class FreezeBook:
         return asset.debited if asset else 0
 
     def _active(self, asset_ref: str) -> list[Freeze]:
-        return [f for f in self.freezes.values() if f.asset_ref == asset_ref and f.state == "active"]
+        return [
+            f for f in self.freezes.values() if f.asset_ref == asset_ref and f.state == "active"
+        ]
 
     def _available(self, asset_ref: str) -> int:
         asset = self._assets[asset_ref]
@@ -206,7 +228,9 @@ class FreezeBook:
                 break
             freeze.state = "active"
             freeze.frozen = (
-                asset.capacity if not asset.amount_based else min(freeze.asked or available, available)
+                asset.capacity
+                if not asset.amount_based
+                else min(freeze.asked or available, available)
             )
             promoted.append(freeze)
         return promoted

@@ -47,10 +47,15 @@ def _ok(result: Any) -> dict[str, Any]:
 
 
 def _freeze_out(freeze: Freeze) -> dict[str, Any]:
-    return {"FREEZE_ID": freeze.freeze_id, "STAKE_ID": freeze.asset_ref,
-            "FRZSTATE": _FRZSTATE[freeze.state], "FRZ_TO": freeze.until.isoformat(),
-            "FRZAM": _wan(freeze.frozen), "PUBLISHED": freeze.state in ("active", "queued"),
-            "PUBLICITY_NO": f"GS{freeze.freeze_id}"}
+    return {
+        "FREEZE_ID": freeze.freeze_id,
+        "STAKE_ID": freeze.asset_ref,
+        "FRZSTATE": _FRZSTATE[freeze.state],
+        "FRZ_TO": freeze.until.isoformat(),
+        "FRZAM": _wan(freeze.frozen),
+        "PUBLISHED": freeze.state in ("active", "queued"),
+        "PUBLICITY_NO": f"GS{freeze.freeze_id}",
+    }
 
 
 def create_app(book: FreezeBook | None = None) -> FastAPI:
@@ -60,8 +65,10 @@ def create_app(book: FreezeBook | None = None) -> FastAPI:
 
     @app.exception_handler(BookError)
     async def book_error(request: Request, exc: BookError) -> JSONResponse:
-        return JSONResponse({"status": exc.status * 100, "message": exc.message, "result": None},
-                            status_code=exc.status)
+        return JSONResponse(
+            {"status": exc.status * 100, "message": exc.message, "result": None},
+            status_code=exc.status,
+        )
 
     @app.get("/api/investor")
     async def investor(cerno: str | None = None, uniscid: str | None = None) -> dict[str, Any]:
@@ -70,17 +77,25 @@ def create_app(book: FreezeBook | None = None) -> FastAPI:
         elif uniscid and looks_like_credit_code(uniscid):
             key, company = uniscid, data.company(uniscid)
             entity = company and {
-                "ENTNAME": company.name, "UNISCID": company.credit_code,
-                "LEREP": company.legal_representative, "REGCAP": _wan(company.registered_capital),
-                "REGCAPCUR": "人民币", "ESDATE": company.established_on.isoformat(),
+                "ENTNAME": company.name,
+                "UNISCID": company.credit_code,
+                "LEREP": company.legal_representative,
+                "REGCAP": _wan(company.registered_capital),
+                "REGCAPCUR": "人民币",
+                "ESDATE": company.established_on.isoformat(),
                 "REGSTATE": company.state,
             }
         else:
             raise BookError(400, "BAD_KEY", "give cerno (person ID) or uniscid (credit code)")
         investments = [
-            {"STAKE_ID": s.stake_id, "ENTNAME": s.company_name, "UNISCID": s.company_code,
-             "SUBCONAM": _wan(s.subscribed), "CONPROP": f"{s.percent}%",
-             "FRZSTATE": "1" if book.frozen_amount(s.stake_id) or s.encumbered_by else "0"}
+            {
+                "STAKE_ID": s.stake_id,
+                "ENTNAME": s.company_name,
+                "UNISCID": s.company_code,
+                "SUBCONAM": _wan(s.subscribed),
+                "CONPROP": f"{s.percent}%",
+                "FRZSTATE": "1" if book.frozen_amount(s.stake_id) or s.encumbered_by else "0",
+            }
             for s in data.stakes(key)
         ]
         return _ok({"ENTITY": entity, "INVESTMENTS": investments})
@@ -107,7 +122,8 @@ def create_app(book: FreezeBook | None = None) -> FastAPI:
     @app.post("/api/equity-freezes/{freeze_id}/unfreeze")
     async def unfreeze(freeze_id: str) -> dict[str, Any]:
         record, promoted = book.release(freeze_id)
-        return _ok({**_freeze_out(record),
-                    "PROMOTED_FREEZE_ID": promoted.freeze_id if promoted else None})
+        return _ok(
+            {**_freeze_out(record), "PROMOTED_FREEZE_ID": promoted.freeze_id if promoted else None}
+        )
 
     return app

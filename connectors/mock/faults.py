@@ -11,7 +11,8 @@ Headers apply to one request and work in-process and over real HTTP:
     X-Mock-Fault-Times: 2           only the first 2 requests of this scope fail, then pass
     X-Mock-Fault-Scope: t1          counter name for Fault-Times (default "default")
     X-Mock-Retry-After: 1           seconds sent with a throttle 429
-    X-Mock-Drop-After: 1            process the request, then answer 503 (a lost response)
+    X-Mock-Drop-After: 1            process the first N requests of the scope, then answer 503
+                                    instead of their response (a lost response)
 
 ``X-Mock-Drop-After`` lets a test check idempotency: the write happens but the client sees a
 failure and retries with the same ``Idempotency-Key``.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from collections import Counter
 from typing import Any, Literal
 
@@ -49,14 +51,15 @@ class FaultMiddleware:
     def __init__(self, app: ASGIApp, settings: FaultSettings | None = None) -> None:
         self.app = app
         self.settings = settings or FaultSettings()
-        self.requests = 0
-        self.scopes: Counter[str] = Counter()
-        self._random = random.Random(self.settings.seed)
+        self.reset()
 
     def reset(self) -> None:
         """Forget request counters (tests)."""
         self.requests = 0
-        self.scopes.clear()
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.arrivals: list[float] = []  # monotonic arrival times, to check client rate limits
+        self.scopes: Counter[str] = Counter()
         self._random = random.Random(self.settings.seed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -65,6 +68,15 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         self.requests += 1
+        self.arrivals.append(time.monotonic())
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            await self._handle(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         delay = self._latency(headers)
         if delay:
@@ -94,12 +106,12 @@ class FaultMiddleware:
         if s.outage:
             return "unavailable"
         wanted = headers.get("x-mock-fault")
+        times = headers.get("x-mock-fault-times")
         if "x-mock-drop-after" in headers:
-            wanted = "drop"
+            wanted, times = "drop", headers["x-mock-drop-after"]
         if wanted:
             scope = headers.get("x-mock-fault-scope", "default")
             self.scopes[scope] += 1
-            times = headers.get("x-mock-fault-times")
             if wanted == "outage":
                 return "unavailable"
             if times is None or self.scopes[scope] <= int(times):
@@ -126,7 +138,10 @@ async def _answer(send: Send, fault: str, retry_after: str) -> None:
         "throttle": (429, json.dumps({"error": "too many requests"}).encode(), b"application/json"),
         "garbage": (200, b'{"data": [<html>oops', b"application/json"),
     }[fault]
-    headers: list[Any] = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    headers: list[Any] = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+    ]
     if fault == "throttle":
         headers.append((b"retry-after", retry_after.encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})

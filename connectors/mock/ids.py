@@ -50,11 +50,7 @@ def vin_check_digit(vin: str) -> str:
 
 def is_valid_vin(vin: str) -> bool:
     """17 characters without I, O, Q and a correct check digit."""
-    return (
-        len(vin) == 17
-        and all(c in VIN_CHARSET for c in vin)
-        and vin[8] == vin_check_digit(vin)
-    )
+    return len(vin) == 17 and all(c in VIN_CHARSET for c in vin) and vin[8] == vin_check_digit(vin)
 
 
 def looks_like_person_id(value: str) -> bool:

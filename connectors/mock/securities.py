@@ -23,8 +23,13 @@ from connectors.mock.book import BookError, Freeze, FreezeBook
 from connectors.mock.ids import looks_like_credit_code, looks_like_person_id
 
 MAX_LIMIT = 5
-_STATE = {"active": "in_force", "queued": "pending_queue", "rejected": "refused",
-          "released": "lifted", "expired": "lapsed"}
+_STATE = {
+    "active": "in_force",
+    "queued": "pending_queue",
+    "rejected": "refused",
+    "released": "lifted",
+    "expired": "lapsed",
+}
 
 
 class FreezeIn(BaseModel):
@@ -41,8 +46,13 @@ def _yuan(fen: int) -> str:
 
 
 def _freeze_out(freeze: Freeze) -> dict[str, Any]:
-    return {"ref": freeze.freeze_id, "account_id": freeze.asset_ref, "state": _STATE[freeze.state],
-            "valid_until": freeze.until.isoformat(), "market_value": _yuan(freeze.frozen)}
+    return {
+        "ref": freeze.freeze_id,
+        "account_id": freeze.asset_ref,
+        "state": _STATE[freeze.state],
+        "valid_until": freeze.until.isoformat(),
+        "market_value": _yuan(freeze.frozen),
+    }
 
 
 def _problem(status: int, title: str, detail: str) -> BookError:
@@ -57,9 +67,14 @@ def create_app(book: FreezeBook | None = None) -> FastAPI:
     @app.exception_handler(BookError)
     async def problem(request: Request, exc: BookError) -> JSONResponse:
         return JSONResponse(
-            {"type": f"urn:depository:{exc.code.lower()}", "title": exc.code,
-             "status": exc.status, "detail": exc.message},
-            status_code=exc.status, media_type="application/problem+json",
+            {
+                "type": f"urn:depository:{exc.code.lower()}",
+                "title": exc.code,
+                "status": exc.status,
+                "detail": exc.message,
+            },
+            status_code=exc.status,
+            media_type="application/problem+json",
         )
 
     @app.get("/v2/holders/{holder}/holdings")
@@ -72,17 +87,27 @@ def create_app(book: FreezeBook | None = None) -> FastAPI:
             raise _problem(400, "BAD_PAGE", "offset >= 0 and limit >= 1")
         limit = min(limit, MAX_LIMIT)
         lines = [
-            {"acct": acc.account_id, "mkt": acc.market, "sec_code": h.code, "sec_name": h.name,
-             "qty": h.shares, "px": h.price, "acct_frozen": bool(book.frozen_amount(acc.account_id))
-             or acc.encumbered_by is not None}
+            {
+                "acct": acc.account_id,
+                "mkt": acc.market,
+                "sec_code": h.code,
+                "sec_name": h.name,
+                "qty": h.shares,
+                "px": h.price,
+                "acct_frozen": bool(book.frozen_amount(acc.account_id))
+                or acc.encumbered_by is not None,
+            }
             for acc in data.securities_accounts(holder)
             for h in acc.holdings
         ]
         page = lines[offset : offset + limit]
         more = offset + limit < len(lines)
         following = str(request.url.include_query_params(offset=offset + limit, limit=limit))
-        return {"data": page, "meta": {"total": len(lines), "offset": offset, "limit": limit},
-                "links": {"next": following if more else None}}
+        return {
+            "data": page,
+            "meta": {"total": len(lines), "offset": offset, "limit": limit},
+            "links": {"next": following if more else None},
+        }
 
     @app.put("/v2/holders/{holder}/accounts/{account_id}/freeze", status_code=201)
     async def freeze(

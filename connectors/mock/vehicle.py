@@ -21,8 +21,13 @@ from connectors.mock import data
 from connectors.mock.book import BookError, Freeze, FreezeBook
 from connectors.mock.ids import is_valid_vin, looks_like_credit_code, looks_like_person_id
 
-_STATUS = {"active": "EFFECTIVE", "queued": "WAITLISTED", "rejected": "REFUSED",
-           "released": "LIFTED", "expired": "EXPIRED"}
+_STATUS = {
+    "active": "EFFECTIVE",
+    "queued": "WAITLISTED",
+    "rejected": "REFUSED",
+    "released": "LIFTED",
+    "expired": "EXPIRED",
+}
 
 
 class SeizureIn(BaseModel):
@@ -37,9 +42,13 @@ class SeizureIn(BaseModel):
 
 
 def _seizure_out(freeze: Freeze) -> dict[str, Any]:
-    return {"seizureId": freeze.freeze_id, "vin": freeze.asset_ref,
-            "status": _STATUS[freeze.state], "expiresOn": freeze.until.isoformat(),
-            "valuationYuan": freeze.frozen // 100}
+    return {
+        "seizureId": freeze.freeze_id,
+        "vin": freeze.asset_ref,
+        "status": _STATUS[freeze.state],
+        "expiresOn": freeze.until.isoformat(),
+        "valuationYuan": freeze.frozen // 100,
+    }
 
 
 def create_app(book: FreezeBook | None = None) -> FastAPI:
@@ -49,8 +58,9 @@ def create_app(book: FreezeBook | None = None) -> FastAPI:
 
     @app.exception_handler(BookError)
     async def book_error(request: Request, exc: BookError) -> JSONResponse:
-        return JSONResponse({"error": {"code": exc.code, "message": exc.message}},
-                            status_code=exc.status)
+        return JSONResponse(
+            {"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status
+        )
 
     @app.get("/owners/{owner_id}/vehicles")
     async def owner_vehicles(owner_id: str) -> dict[str, Any]:
@@ -93,7 +103,9 @@ def create_app(book: FreezeBook | None = None) -> FastAPI:
     @app.delete("/seizures/{seizure_id}")
     async def lift(seizure_id: str) -> dict[str, Any]:
         record, promoted = book.release(seizure_id)
-        return {**_seizure_out(record),
-                "promotedSeizureId": promoted.freeze_id if promoted else None}
+        return {
+            **_seizure_out(record),
+            "promotedSeizureId": promoted.freeze_id if promoted else None,
+        }
 
     return app

@@ -1,3 +1,87 @@
-"""Tables of the assets domain."""
+"""Asset tables: what the registries reported, and the freezes the court placed on it.
+
+``Asset`` and ``Freeze`` are read by the auction (it sells frozen non-cash assets); the
+inquiry and sweep tables belong to this domain alone.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from enforcement.core.db import Base, BigId, Fen, UTCDateTime
+
+
+class Asset(Base):
+    """One asset of one respondent, deduplicated by (registry, registry_ref) within a case.
+
+    ``status``: ``present`` (the registry still reports it), ``gone`` (a re-query no longer
+    does), ``sold`` (sold at auction or taken in lieu of payment).
+    """
+
+    __tablename__ = "assets"
+    __table_args__ = (
+        UniqueConstraint("case_id", "registry", "registry_ref"),
+        CheckConstraint("kind IN ('deposit', 'vehicle', 'securities', 'equity')", name="kind"),
+        Index("ix_assets_party", "party_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    # ``registry`` is reserved by SQLAlchemy declarative; the column keeps the contract name.
+    registry_name: Mapped[str] = mapped_column("registry", String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    registry_ref: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(Text)
+    value: Mapped[int] = mapped_column(Fen)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    holder: Mapped[str] = mapped_column(String(200))
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="present")
+    first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    gone_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Freeze(Base):
+    """A court's freeze (查封/扣押/冻结) of an asset.
+
+    ``status``: ``active``, ``queued`` (轮候: not effective until the earlier freeze ends),
+    ``rejected``, ``released``, ``expired``. ``frozen`` is what the registry actually froze.
+    """
+
+    __tablename__ = "freezes"
+    __table_args__ = (
+        CheckConstraint("frozen >= 0", name="frozen_nonnegative"),
+        Index("ix_freezes_status_expires", "status", "expires_on"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    requested: Mapped[int] = mapped_column(Fen)
+    frozen: Mapped[int] = mapped_column(Fen)
+    deducted: Mapped[int] = mapped_column(Fen, default=0)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    order_number: Mapped[str] = mapped_column(String(64))
+    registry_reference: Mapped[str | None] = mapped_column(String(128))
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

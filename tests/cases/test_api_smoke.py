@@ -18,7 +18,9 @@ async def test_create_and_read_case(client, officer):
 
 async def test_pay_off_case(client, officer):
     case = await create_case(client, officer, principal="100.00")
-    r = await client.post(f"/cases/{case['id']}/payments", json={"amount": "100.00"}, headers=officer)
+    r = await client.post(
+        f"/cases/{case['id']}/payments", json={"amount": "100.00"}, headers=officer
+    )
     assert r.status_code == 201, r.text
     after = (await client.get(f"/cases/{case['id']}", headers=officer)).json()
     assert after["status"] == "satisfied"
