@@ -166,10 +166,13 @@ class ArqBackend(Backend):
         if defer_until is not None:
             # arq schedules by the wall clock; translate a service-clock instant.
             defer_until = dt.datetime.now(dt.UTC) + (defer_until - clock.now())
+        # arq job keys are global to the Redis database: scope our ids by queue so that two
+        # deployments (or two test runs) sharing one Redis never block each other's jobs.
+        job_id = f"{self.queue_name}:{item.job_id}" if item.job_id else None
         result = await self.redis.enqueue_job(
             item.name,
             *item.args,
-            _job_id=item.job_id,
+            _job_id=job_id,
             _queue_name=self.queue_name,
             _defer_until=defer_until,
             _defer_by=item.defer_by,

@@ -87,4 +87,4 @@ async def test_same_jobs_run_on_a_real_arq_worker(settings, engine, uow):
     finally:
         jobs.set_backend(previous)
         await backend.close()
-    assert CALLS == [("arq-once:5", 5)]
+    assert CALLS == [(f"{redis_settings.queue_name}:arq-once:5", 5)]

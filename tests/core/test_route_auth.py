@@ -27,28 +27,37 @@ def _uses_auth(dependant) -> bool:
     return any(_uses_auth(d) for d in dependant.dependencies)
 
 
-def _routes(app):
-    for route in app.routes:
+def _walk(routes, prefix: str = ""):
+    """Every APIRoute with its full path (FastAPI ≥ 0.16x nests included routers)."""
+    for route in routes:
         if isinstance(route, APIRoute):
-            for method in route.methods - {"HEAD", "OPTIONS"}:
-                yield method, route
+            yield prefix + route.path, route
+        elif hasattr(route, "original_router"):
+            nested_prefix = prefix + route.include_context.prefix
+            yield from _walk(route.original_router.routes, nested_prefix)
+
+
+def _routes(app):
+    for path, route in _walk(app.routes):
+        for method in route.methods - {"HEAD", "OPTIONS"}:
+            yield method, path, route
 
 
 def test_every_non_public_route_requires_a_token(app):
     unauthenticated = {
-        (method, route.path) for method, route in _routes(app) if not _uses_auth(route.dependant)
+        (method, path) for method, path, route in _routes(app) if not _uses_auth(route.dependant)
     }
     assert unauthenticated <= PUBLIC, f"routes without auth: {unauthenticated - PUBLIC}"
 
 
 async def test_every_protected_route_answers_401_without_token(app, client):
     checked = 0
-    for method, route in _routes(app):
-        if (method, route.path) in PUBLIC:
+    for method, full_path, _ in _routes(app):
+        if (method, full_path) in PUBLIC:
             continue
-        path = re.sub(r"\{[^}]+\}", "1", route.path).removeprefix("/api/v1")
+        path = re.sub(r"\{[^}]+\}", "1", full_path).removeprefix("/api/v1")
         response = await client.request(method, path, json={})
-        assert response.status_code == 401, (method, route.path, response.text)
+        assert response.status_code == 401, (method, full_path, response.text)
         assert response.json()["error"]["code"] in {"unauthenticated", "invalid_token"}
         checked += 1
     assert checked >= 8
