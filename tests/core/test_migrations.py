@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from alembic import command
 from enforcement.cli import alembic_config
 from enforcement.core.db import Base, make_engine
 from tests.conftest import ON_POSTGRES, _create_pg_database, _drop_pg_database
