@@ -6,8 +6,10 @@ Domains add their own commands (``sweep``…) through ``enforcement.domains``.
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -22,6 +24,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 
 def alembic_config(database_url: str | None = None) -> object:
@@ -70,9 +73,7 @@ def serve(
         mock_thread.join(timeout=1)
 
 
-def _start_mock_registries(port: int) -> object:
-    import threading
-
+def _start_mock_registries(port: int) -> threading.Thread:
     from connectors.mock import server
 
     thread = threading.Thread(
@@ -142,12 +143,12 @@ def audit_verify() -> None:
     raise typer.Exit(1)
 
 
-async def _with_db(coro: object) -> object:
+async def _with_db(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine with the database configured, then close it."""
     db.configure(get_settings().database_url)
     domains.wire()
     try:
-        return await coro  # type: ignore[misc]
+        return await coro
     finally:
         await db.dispose()
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -85,3 +86,96 @@ class Freeze(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    renewals: Mapped[int] = mapped_column(Integer, default=0)
+    warned_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Inquiry(Base):
+    """One request to the registries about a case's respondents, with purpose and operator.
+
+    ``status``: ``pending``, ``running``, ``done`` or ``partial`` (a registry failed); derived
+    from its tasks and stored when they finish.
+    """
+
+    __tablename__ = "inquiries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    purpose: Mapped[str] = mapped_column(Text)
+    operator: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class InquiryTask(Base):
+    """One registry asked about one respondent: the unit of work of an inquiry job.
+
+    ``status``: ``pending``, ``running``, ``waiting`` (an asynchronous registry is working;
+    ``handle`` is its ticket), ``done`` or ``failed`` (``error`` says why).
+    """
+
+    __tablename__ = "inquiry_tasks"
+    __table_args__ = (UniqueConstraint("inquiry_id", "party_id", "registry"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(
+        ForeignKey("inquiries.id", ondelete="CASCADE"), index=True
+    )
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    registry: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    error: Mapped[str | None] = mapped_column(Text)
+    handle: Mapped[str | None] = mapped_column(String(128))
+    polls: Mapped[int] = mapped_column(Integer, default=0)
+    assets_found: Mapped[int] = mapped_column(Integer, default=0)
+    assets_new: Mapped[int] = mapped_column(Integer, default=0)
+    assets_changed: Mapped[int] = mapped_column(Integer, default=0)
+    assets_gone: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class SweepRun(Base):
+    """The nightly re-query of every open (and due 终本) case's respondents; one per date."""
+
+    __tablename__ = "sweep_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_date: Mapped[dt.date] = mapped_column(Date, unique=True)
+    trigger: Mapped[str] = mapped_column(String(32))
+    subjects_total: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SweepSubject(Base):
+    """One respondent of one sweep run: the done-marker that keeps a re-run from re-querying.
+
+    ``status``: ``pending``, ``running`` (claimed at ``claimed_at``), ``waiting`` (the bank is
+    answering; ``bank_handle``), ``done``. Counts and per-registry errors live here so that
+    concurrent workers never contend on the run's row.
+    """
+
+    __tablename__ = "sweep_subjects"
+    __table_args__ = (
+        UniqueConstraint("sweep_id", "respondent_id"),
+        Index("ix_sweep_subjects_respondent_done", "respondent_id", "done_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sweep_id: Mapped[int] = mapped_column(ForeignKey("sweep_runs.id", ondelete="CASCADE"))
+    respondent_id: Mapped[int] = mapped_column(
+        ForeignKey("case_respondents.id", ondelete="CASCADE")
+    )
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    bank_handle: Mapped[str | None] = mapped_column(String(128))
+    polls: Mapped[int] = mapped_column(Integer, default=0)
+    assets_new: Mapped[int] = mapped_column(Integer, default=0)
+    assets_changed: Mapped[int] = mapped_column(Integer, default=0)
+    assets_gone: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

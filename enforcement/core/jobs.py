@@ -15,12 +15,13 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.cron import CronJob
 from arq.cron import cron as arq_cron
+from arq.typing import WorkerCoroutine
 from arq.worker import Retry, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -315,7 +316,12 @@ async def configure(redis_url: str | None, queue_name: str) -> Backend:
 def arq_functions() -> list[Any]:
     """Registered jobs as arq functions (for ``WorkerSettings.functions``)."""
     return [
-        func(spec.function, name=spec.name, max_tries=spec.max_tries, timeout=spec.timeout_seconds)
+        func(
+            cast(WorkerCoroutine, spec.function),
+            name=spec.name,
+            max_tries=spec.max_tries,
+            timeout=spec.timeout_seconds,
+        )
         for spec in _jobs.values()
     ]
 
@@ -324,7 +330,7 @@ def arq_cron_jobs() -> list[CronJob]:
     """Registered crons for arq (the worker evaluates them in Asia/Shanghai)."""
     return [
         arq_cron(
-            _jobs[spec.job_name].function,
+            cast(WorkerCoroutine, _jobs[spec.job_name].function),
             name=f"cron:{spec.name}",
             hour=spec.hour,
             minute=spec.minute,
