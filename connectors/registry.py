@@ -1,7 +1,8 @@
 """Find connector plugins (entry-point group ``enforcement.connectors``) and build them.
 
 A registry is added by installing a package that registers a class under that group; the
-class carries its ``name`` and a ``settings_model`` (a ``ConnectorSettings`` subclass). A
+class carries its ``name`` and a ``settings_model`` (a ``ConnectorSettings`` subclass) and is
+constructed as ``cls(settings, http)`` with a ``connectors.http.RegistryClient``. A
 plugin that fails to load fails start-up loudly: silently missing a bank is worse than not
 starting.
 """

@@ -108,10 +108,20 @@ async def serve(
     settings: MockSettings | None = None,
     **faults: Any,
 ) -> None:
-    """Serve the mock registries until cancelled; keyword arguments are ``FaultSettings``."""
+    """Serve the mock registries until cancelled; keyword arguments are ``FaultSettings``.
+
+    Cancelling shuts uvicorn down gracefully (its socket closed) before re-raising.
+    """
     app = build_app(_settings(settings, faults))
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-    await uvicorn.Server(config).serve()
+    server = uvicorn.Server(config)
+    task = asyncio.ensure_future(server.serve())
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        server.should_exit = True
+        await task
+        raise
 
 
 def run(

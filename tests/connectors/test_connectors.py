@@ -165,20 +165,21 @@ async def test_unknown_asset_is_a_permanent_error(build: Build) -> None:
         await vehicle.freeze(order("no-holder-in-this-ref"))
 
 
-async def test_aiohttp_transport(live_server: object) -> None:
+@pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
+async def test_both_transports_over_real_http(live_server: object, transport: str) -> None:
     from connectors.registry import build_connectors
 
     from .conftest import FAST, PLUGINS, LiveServer
 
     assert isinstance(live_server, LiveServer)
     config = {
-        name: {**FAST, "transport": "aiohttp", "base_url": f"{live_server.url}/{name}"}
+        name: {**FAST, "transport": transport, "base_url": f"{live_server.url}/{name}"}
         for name in PLUGINS
     }
     connectors = build_connectors(config, plugins=PLUGINS)
     try:
         client = connectors["vehicle"].http.client  # type: ignore[attr-defined]
-        assert isinstance(client._transport, AiohttpTransport)
+        assert isinstance(client._transport, AiohttpTransport) == (transport == "aiohttp")
         for connector in connectors.values():
             assert (await connector.query(person())).assets
     finally:

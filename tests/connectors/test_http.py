@@ -126,9 +126,10 @@ async def test_timeouts_are_retried_then_transient(harness: Harness) -> None:
     assert harness.requests == 2
 
 
-async def test_timeout_over_real_http(live_server: LiveServer) -> None:
+@pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
+async def test_timeout_over_real_http(live_server: LiveServer, transport: str) -> None:
     settings = VehicleSettings(
-        **{**FAST, "timeout_seconds": 0.05, "max_retries": 1},
+        **{**FAST, "timeout_seconds": 0.05, "max_retries": 1, "transport": transport},
         base_url=f"{live_server.url}/vehicle",
         headers={"X-Mock-Latency-Ms": "1000"},
     )
@@ -140,9 +141,11 @@ async def test_timeout_over_real_http(live_server: LiveServer) -> None:
         await client.aclose()
 
 
-async def test_connection_refused_is_transient() -> None:
+@pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
+async def test_connection_refused_is_transient(transport: str) -> None:
     settings = VehicleSettings(
-        **{**FAST, "max_retries": 1}, base_url=f"http://127.0.0.1:{free_port()}"
+        **{**FAST, "max_retries": 1, "transport": transport},
+        base_url=f"http://127.0.0.1:{free_port()}",
     )
     client = RegistryClient("vehicle", settings)
     try:
