@@ -123,11 +123,12 @@ class InquiryTask(Base):
         ForeignKey("inquiries.id", ondelete="CASCADE"), index=True
     )
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
-    registry: Mapped[str] = mapped_column(String(32))
+    registry_name: Mapped[str] = mapped_column("registry", String(32))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     error: Mapped[str | None] = mapped_column(Text)
     handle: Mapped[str | None] = mapped_column(String(128))
     polls: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     assets_found: Mapped[int] = mapped_column(Integer, default=0)
     assets_new: Mapped[int] = mapped_column(Integer, default=0)
     assets_changed: Mapped[int] = mapped_column(Integer, default=0)
@@ -152,15 +153,16 @@ class SweepRun(Base):
 class SweepSubject(Base):
     """One respondent of one sweep run: the done-marker that keeps a re-run from re-querying.
 
-    ``status``: ``pending``, ``running`` (claimed at ``claimed_at``), ``waiting`` (the bank is
-    answering; ``bank_handle``), ``done``. Counts and per-registry errors live here so that
-    concurrent workers never contend on the run's row.
+    ``status``: ``pending``, ``running`` (claimed at ``claimed_at``), ``waiting`` (an
+    asynchronous registry is answering; ``pending`` maps registry to handle), ``done``.
+    Counts and per-registry errors live here so concurrent workers never contend on one row.
     """
 
     __tablename__ = "sweep_subjects"
     __table_args__ = (
         UniqueConstraint("sweep_id", "respondent_id"),
         Index("ix_sweep_subjects_respondent_done", "respondent_id", "done_at"),
+        Index("ix_sweep_subjects_sweep_status", "sweep_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -173,9 +175,9 @@ class SweepSubject(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    bank_handle: Mapped[str | None] = mapped_column(String(128))
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     polls: Mapped[int] = mapped_column(Integer, default=0)
     assets_new: Mapped[int] = mapped_column(Integer, default=0)
     assets_changed: Mapped[int] = mapped_column(Integer, default=0)
     assets_gone: Mapped[int] = mapped_column(Integer, default=0)
-    errors: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    errors: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -105,6 +105,7 @@ class PendingJob:
     job_id: str | None
     defer_until: dt.datetime | None
     defer_by: dt.timedelta | None
+    attempt: int = 1
 
 
 def enqueue(
@@ -232,12 +233,13 @@ class InProcessRunner(Backend):
             if not self._queue or self._queue[0].due > now:
                 return ran
             scheduled = self._queue.pop(0)
-            await self._run(scheduled.item, attempt=1)
+            await self._run(scheduled.item)
             ran += 1
         return ran
 
-    async def _run(self, item: PendingJob, attempt: int) -> None:
+    async def _run(self, item: PendingJob) -> None:
         spec = _jobs[item.name]
+        attempt = item.attempt
         ctx = {**self.ctx, "job_id": item.job_id, "job_try": attempt}
         try:
             await spec.function(ctx, *item.args)
@@ -246,8 +248,11 @@ class InProcessRunner(Backend):
                 delay = retry.defer_score / 1000 if retry.defer_score else 1.0
                 self._counter += 1
                 item.defer_until = clock.now() + dt.timedelta(seconds=delay)
+                item.attempt = attempt + 1
                 self._queue.append(_Scheduled(item.defer_until, self._counter, item))
                 self._queue.sort()
+            else:
+                self.failures.append((item.name, retry))
         except Exception as exc:  # a failed job must not stop the runner
             log.exception("job %s failed", item.name)
             self.failures.append((item.name, exc))

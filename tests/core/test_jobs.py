@@ -60,6 +60,27 @@ async def test_deferred_job_waits_for_service_clock(uow, runner, frozen_clock):
     assert [v for _, v in CALLS] == [4]
 
 
+TRIES: list[int] = []
+
+
+@jobs.job("test.flaky", max_tries=3)
+async def flaky(ctx: dict) -> None:
+    """Always asks to be retried."""
+    TRIES.append(ctx["job_try"])
+    raise jobs.Retry(defer=5)
+
+
+async def test_retry_counts_tries_and_stops_at_max(uow, runner, frozen_clock):
+    TRIES.clear()
+    async with uow() as s:
+        jobs.enqueue(s, "test.flaky")
+    for _ in range(5):
+        await runner.run_due()
+        frozen_clock.advance(seconds=5)
+    assert TRIES == [1, 2, 3]
+    assert [name for name, _ in runner.failures] == ["test.flaky"]
+
+
 async def test_unknown_job_is_refused(uow):
     async with uow() as s:
         with pytest.raises(KeyError):
