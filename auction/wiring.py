@@ -1,17 +1,20 @@
-"""How the auction domain plugs into the platform: event handlers, stats, start-up."""
+"""How the auction domain plugs into the platform: stats provider, payment provider."""
 
 from __future__ import annotations
 
+from auction.stats import auction_stats
+from enforcement.core import stats
 from enforcement.core.settings import Settings
 
 
 def wire() -> None:
-    """Subscribe event handlers and register stats providers (called once per process)."""
+    """Register the ``auctions`` figures of ``GET /stats`` (called once per process)."""
+    stats.register("auctions", auction_stats)
 
 
 async def startup(settings: Settings) -> None:
-    """Prepare process-wide resources (called by the app and the worker)."""
+    """Nothing to open: the payment provider is the in-memory mock unless one is installed."""
 
 
 async def shutdown() -> None:
-    """Release what ``startup`` made."""
+    """Release what ``startup`` made (nothing)."""
