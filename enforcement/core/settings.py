@@ -34,7 +34,12 @@ class Settings(BaseSettings):
     )
     id_mask_keep_prefix: int = Field(default=10, description="public masking: leading chars kept")
     id_mask_keep_suffix: int = Field(default=4, description="public masking: trailing chars kept")
-    connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    connectors: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per registry: ENFORCEMENT_CONNECTORS__BANK__BASE_URL…"
+    )
+    auction: dict[str, Any] = Field(
+        default_factory=dict, description="auction section: ENFORCEMENT_AUCTION__BALANCE_DUE_DAYS…"
+    )
     start_mock_registries: bool = Field(
         default=True, description="`enforcement serve` also serves the mock registries"
     )
