@@ -8,11 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from enforcement.core.identifiers import (
-    normalize_case_number,
-    validate_credit_code,
-    validate_resident_id,
-)
+from enforcement.core.identifiers import CreditCode, ResidentId, normalize_case_number
 from enforcement.core.money import PositiveAmountIn, Yuan
 from enforcement.core.schemas import Schema
 
@@ -22,21 +18,11 @@ class PartyCreate(Schema):
 
     kind: Literal["person", "organization"]
     name: str = Field(min_length=1, max_length=200)
-    id_number: str | None = Field(default=None, description="18-character resident ID (persons)")
-    credit_code: str | None = Field(default=None, description="unified social credit code (orgs)")
+    id_number: ResidentId | None = None
+    credit_code: CreditCode | None = None
     birth_date: dt.date | None = None
     legal_representative: str | None = Field(default=None, max_length=200)
-    legal_representative_id_number: str | None = None
-
-    @field_validator("id_number", "legal_representative_id_number")
-    @classmethod
-    def _id(cls, value: str | None) -> str | None:
-        return validate_resident_id(value) if value is not None else None
-
-    @field_validator("credit_code")
-    @classmethod
-    def _code(cls, value: str | None) -> str | None:
-        return validate_credit_code(value) if value is not None else None
+    legal_representative_id_number: ResidentId | None = None
 
     @model_validator(mode="after")
     def _identifier_for_kind(self) -> PartyCreate:

@@ -10,7 +10,9 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Annotated
 
+from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -142,3 +144,18 @@ def validate_court_code(value: str) -> str:
     if not _COURT_CODE.match(value):
         raise PydanticCustomError("invalid_court_code", "a court code looks like 甘0602")
     return value
+
+
+ResidentId = Annotated[
+    str,
+    AfterValidator(validate_resident_id),
+    Field(description="18-character resident ID (checksum and birth date validated)"),
+]
+"""A schema field holding a valid resident ID, normalised (half-width, upper-case X)."""
+
+CreditCode = Annotated[
+    str,
+    AfterValidator(validate_credit_code),
+    Field(description="18-character unified social credit code (checksum validated)"),
+]
+"""A schema field holding a valid unified social credit code."""
