@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import get_args
 
 import swagger_ui_bundle
 from fastapi import FastAPI, Request
@@ -17,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic_core.core_schema import ErrorType
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from enforcement import domains
@@ -35,6 +37,7 @@ Authenticate with `Authorization: Bearer <token>` (tokens from `enforcement keys
 Errors: `{"error": {"code", "message", "details"}}`. Money: decimal yuan strings.
 """
 
+_PYDANTIC_TYPES = frozenset(get_args(ErrorType))
 _CUSTOM_CODES = {"extra_forbidden": "unknown_field", "missing": "missing_field"}
 
 
@@ -44,7 +47,7 @@ def _validation_code(errors: list[dict[str, object]]) -> str:
         kind = str(error.get("type", ""))
         if kind in _CUSTOM_CODES:
             return _CUSTOM_CODES[kind]
-        if kind.startswith("invalid_") or kind.startswith("missing_"):
+        if kind not in _PYDANTIC_TYPES:  # raised by our validators with its own code
             return kind
         if kind == "json_invalid":
             return "invalid_json"

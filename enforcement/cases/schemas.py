@@ -8,7 +8,12 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from enforcement.core.identifiers import CreditCode, ResidentId, normalize_case_number
+from enforcement.core.identifiers import (
+    CreditCode,
+    ResidentId,
+    birth_date_of,
+    normalize_case_number,
+)
 from enforcement.core.money import PositiveAmountIn, Yuan
 from enforcement.core.schemas import Schema
 
@@ -34,6 +39,13 @@ class PartyCreate(Schema):
             raise PydanticCustomError("invalid_party", "a person has no credit_code")
         if self.kind == "organization" and self.id_number:
             raise PydanticCustomError("invalid_party", "an organization has no id_number")
+        if self.kind == "person" and self.id_number:
+            encoded = birth_date_of(self.id_number)
+            if self.birth_date is not None and self.birth_date != encoded:
+                raise PydanticCustomError(
+                    "birth_date_mismatch", "birth_date differs from the one in the ID number"
+                )
+            self.birth_date = encoded
         return self
 
 

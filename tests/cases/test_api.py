@@ -25,6 +25,7 @@ async def test_create_case_computes_fee_and_deadline(client, officer):
     assert case["status"] == "open"
     assert case["court_code"] == "甘0602"
     assert case["respondents"][0]["id"] > 0
+    assert case["respondents"][0]["birth_date"] == "1980-05-17"  # read from the ID number
     read = await client.get(f"/cases/{case['id']}", headers=officer)
     assert read.json() == case
 
@@ -67,6 +68,7 @@ async def test_organization_respondent(client, officer):
         (lambda p: p.pop("basis"), 422, "missing_field"),
         (lambda p: p.update(respondents=[]), 422, "invalid_input"),
         (lambda p: p["respondents"][0].pop("id_number"), 422, "missing_identifier"),
+        (lambda p: p["respondents"][0].update(birth_date="1999-01-01"), 422, "birth_date_mismatch"),
         (lambda p: p.update(case_number="（2026）甘0603执1号"), 403, "case_number_court_mismatch"),
     ],
 )
