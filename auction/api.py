@@ -7,13 +7,16 @@ legal time is stamped by the first dependency of its route, before anything else
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from typing import Annotated
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
-from auction import bidders, engine, lots, settlement, views
+from auction import bidders, engine, live, lots, settlement, views
 from auction.models import Registration
 from auction.rules import bidder_label
 from auction.schemas import (
@@ -31,7 +34,7 @@ from auction.schemas import (
     RegistrationRead,
     SettlementRead,
 )
-from enforcement.core import clock
+from enforcement.core import clock, db
 from enforcement.core.auth import ensure_court
 from enforcement.core.deps import Admin, Bidder, CourtStaff, OfficerOrAdmin, Session
 from enforcement.core.idempotency import IdempotencyKey
@@ -185,9 +188,72 @@ async def place_bid(
             confirm_jump=body.confirm_jump,
             client_key=request.headers.get("Idempotency-Key"),
         )
+        if not placed.replay:
+            live.publish_after_commit(
+                session,
+                auction_id,
+                live.bid_event(
+                    auction_id,
+                    seq=placed.seq,
+                    price=placed.amount,
+                    ends_at=placed.ends_at,
+                    bidder=placed.label,
+                ),
+            )
         return BidPlaced(seq=placed.seq, amount=placed.amount, ends_at=placed.ends_at)
 
     return await idempotency.run(handler)
+
+
+def _sse(item: dict[str, Any]) -> bytes:
+    """One server-sent event; the bid's ``seq`` is its id."""
+    head = f"id: {item['seq']}\n" if item.get("seq") is not None else ""
+    return f"{head}event: {item['type']}\ndata: {json.dumps(item, ensure_ascii=False)}\n\n".encode()
+
+
+@public_router.get(
+    "/auctions/{auction_id}/events",
+    summary="Live bids (server-sent events)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def auction_events(
+    auction_id: int,
+    max_events: Annotated[
+        int | None, Query(ge=1, le=10_000, description="close after this many bid events")
+    ] = None,
+) -> StreamingResponse:
+    """Watch a round live: a ``state`` event now, then one ``bid`` event per accepted bid
+    (price, seq, ends_at, the bidder's anonymous code), published after its commit."""
+    async with db.unit_of_work() as session:  # short: a stream must not hold a transaction
+        view = await views.auction_view(session, auction_id, clock.now())
+    state = {
+        "type": "state",
+        "auction_id": auction_id,
+        "seq": view.bid_count or None,
+        "status": view.status,
+        "price": view.current_price,
+        "ends_at": view.ends_at,
+    }
+
+    async def stream() -> AsyncIterator[bytes]:
+        async with live.broadcaster().subscribe(auction_id) as queue:
+            yield _sse(json.loads(json.dumps(state, default=str)))
+            sent = 0
+            while max_events is None or sent < max_events:
+                try:
+                    item = await asyncio.wait_for(queue.get(), timeout=15)
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                yield _sse(item)
+                sent += 1
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.post(

@@ -1,21 +1,21 @@
 """Auction settings the law leaves to the court or the platform (balance due date, jump K…).
 
-Read from ``ENFORCEMENT_AUCTION_*`` through pydantic-settings, like the kernel's settings; kept
-here until the kernel's ``Settings`` grows an ``auction`` section (the core is not ours to edit).
+The one settings class is the kernel's ``Settings``; its ``auction`` section (env
+``ENFORCEMENT_AUCTION__BALANCE_DUE_DAYS=20`` …) arrives as a plain dict, and this module
+validates it into a typed model so a typo or a bad value fails loudly instead of being ignored.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from pydantic import BaseModel, ConfigDict, Field
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from enforcement.core.settings import Settings, get_settings
 
 
-class AuctionConfig(BaseSettings):
+class AuctionConfig(BaseModel):
     """Tunable auction parameters; defaults follow rules.md §1 where it gives a number."""
 
-    model_config = SettingsConfigDict(env_prefix="ENFORCEMENT_AUCTION_", extra="ignore")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     balance_due_days: int = Field(
         default=15, ge=1, description="days after the close to pay the balance (rule: unverified)"
@@ -32,12 +32,19 @@ class AuctionConfig(BaseSettings):
     refund_alert_hours: int = Field(default=24, description="refunds later than this are alerted")
 
 
-@lru_cache(maxsize=1)
+_cached: tuple[Settings, AuctionConfig] | None = None
+
+
 def get_config() -> AuctionConfig:
-    """The process-wide auction configuration, read once."""
-    return AuctionConfig()
+    """The auction section of the current settings, validated once per settings object."""
+    global _cached
+    settings = get_settings()
+    if _cached is None or _cached[0] is not settings:
+        _cached = (settings, AuctionConfig.model_validate(settings.auction))
+    return _cached[1]
 
 
 def reset_config() -> None:
-    """Forget the cached configuration (tests change the environment)."""
-    get_config.cache_clear()
+    """Forget the validated section (tests change the settings)."""
+    global _cached
+    _cached = None

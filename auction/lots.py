@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction import rules
-from auction.assets_port import asset_for_sale
 from auction.config import get_config
 from auction.errors import AssetAlreadyListed, AuctionNotFound, RuleViolation, WrongState
 from auction.models import LIVE_STATUSES, Auction, Lot, PriorityHolder, Registration
 from auction.schemas import AuctionCreate, PriorityHolderIn
+from enforcement.assets.service import asset_for_sale
 from enforcement.core import audit, jobs
 from enforcement.core.auth import Principal, ensure_court
 

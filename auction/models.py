@@ -4,7 +4,7 @@ A lot is one asset put up for sale; each auction is one round of it (first aucti
 re-auction after a failure or a default). The schema guards the engine: ``UNIQUE(auction_id,
 seq)`` makes the bid history gap- and duplicate-free, a bidder's client key is unique per
 auction, and CHECKs keep prices positive and the commission at zero.
-``asset_id`` carries no foreign key: the assets domain owns that table and its migration.
+``asset_id`` references the assets domain's table (its migration 0002 runs before ours).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Lot(Base):
     __table_args__ = (Index("ix_auction_lots_asset_status", "asset_id", "status"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    asset_id: Mapped[int] = mapped_column(BigInteger)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     court_code: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16))

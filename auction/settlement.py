@@ -17,13 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auction import rules
-from auction.assets_port import complete_sale
 from auction.closing import after_unsold
 from auction.config import get_config
 from auction.errors import NotWinner, PaymentFailed, WrongState
 from auction.lots import lock_auction
 from auction.models import Auction, Disposal, Lot, Registration, Settlement
 from auction.payments import PaymentDeclined, get_provider
+from enforcement.assets.service import complete_sale
 from enforcement.cases import service as cases
 from enforcement.core import audit, clock
 from enforcement.core.auth import Principal, ensure_court

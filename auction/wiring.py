@@ -1,7 +1,8 @@
-"""How the auction domain plugs into the platform: stats provider, payment provider."""
+"""How the auction domain plugs into the platform: stats provider, live-update broadcaster."""
 
 from __future__ import annotations
 
+from auction import live
 from auction.stats import auction_stats
 from enforcement.core import stats
 from enforcement.core.settings import Settings
@@ -13,8 +14,12 @@ def wire() -> None:
 
 
 async def startup(settings: Settings) -> None:
-    """Nothing to open: the payment provider is the in-memory mock unless one is installed."""
+    """Live updates go through Redis pub/sub when Redis is configured (several API processes)."""
+    if settings.redis_url:
+        live.set_broadcaster(live.RedisBroadcaster(settings.redis_url, settings.redis_prefix))
 
 
 async def shutdown() -> None:
-    """Release what ``startup`` made (nothing)."""
+    """Close the Redis broadcaster, back to the in-process one."""
+    previous = live.set_broadcaster(live.LocalBroadcaster())
+    await previous.aclose()

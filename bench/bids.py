@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bids.py [--pg postgresql+asyncpg://postgres@127.0.0.1:5432/postgres]
 
-Creates a throw-away database, migrates it, seeds three rounds with 200 registered bidders,
+Creates a throw-away database, migrates it, seeds five rounds with 200 registered bidders,
 starts uvicorn (uvloop + httptools) in a subprocess on a free port and prints:
 1. accepted bids/s with 200 concurrent bidders over HTTP (aiohttp client: httpx collapses
    above ~20 requests in flight, see performance.md) beside the same loop calling
@@ -24,11 +24,12 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -39,9 +40,9 @@ from auction import engine  # noqa: E402
 from auction.errors import BidRefused  # noqa: E402
 from auction.invariants import history_violations  # noqa: E402
 from auction.models import Auction, Bidder, Lot, Registration  # noqa: E402
-from enforcement.assets.models import Asset, Freeze  # noqa: E402
+from enforcement.assets.models import Asset  # noqa: E402
 from enforcement.cases.models import Case, Party  # noqa: E402
-from enforcement.core import auth, clock, db  # noqa: E402
+from enforcement.core import audit, auth, clock, db  # noqa: E402
 from enforcement.core.identifiers import make_resident_id  # noqa: E402
 
 BIDDERS = 200
@@ -72,12 +73,6 @@ async def drop_database(admin_url: str, name: str) -> None:
 
 async def seed(rounds: int) -> tuple[list[int], list[tuple[int, str]]]:
     """``rounds`` open auctions of one case, 200 bidders registered in each, bidder tokens."""
-    async with db.get_engine().begin() as connection:
-        present = set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
-        if "assets" not in present:  # the assets migration may still be empty
-            await connection.run_sync(
-                lambda c: Asset.metadata.create_all(c, tables=[Asset.__table__, Freeze.__table__])
-            )
     now = clock.now()
     async with db.unit_of_work() as s:
         party = Party(
@@ -126,8 +121,25 @@ async def seed(rounds: int) -> tuple[list[int], list[tuple[int, str]]]:
         await s.flush()
         auction_ids = []
         for r in range(rounds):
+            asset = Asset(
+                case_id=case.id,
+                party_id=party.id,
+                registry_name="vehicle",
+                kind="vehicle",
+                registry_ref=f"bench-{r}",
+                description="hot lot",
+                value=START,
+                currency="CNY",
+                holder="被执行人",
+                raw={},
+                status="present",
+                first_seen_at=now,
+                last_seen_at=now,
+            )
+            s.add(asset)
+            await s.flush()
             lot = Lot(
-                asset_id=r + 1,
+                asset_id=asset.id,
                 case_id=case.id,
                 court_code="甘0602",
                 kind="vehicle",
@@ -185,8 +197,8 @@ def free_port() -> int:
 
 def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     """uvicorn with uvloop and httptools, the production serving stack."""
-    env = {**os.environ, "ENFORCEMENT_DATABASE_URL": url, "ENFORCEMENT_REDIS_URL": ""}
-    env.pop("ENFORCEMENT_REDIS_URL")
+    env = {**os.environ, "ENFORCEMENT_DATABASE_URL": url, "ENFORCEMENT_START_MOCK_REGISTRIES": "0"}
+    env.pop("ENFORCEMENT_REDIS_URL", None)
     return subprocess.Popen(
         [
             sys.executable,
@@ -205,6 +217,8 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
             "--log-level",
             "warning",
             "--no-access-log",
+            "--timeout-keep-alive",
+            "120",  # phases in between leave client connections idle longer than the 5 s default
         ],
         cwd=ROOT,
         env=env,
@@ -225,89 +239,111 @@ async def wait_ready(base: str) -> None:
     raise RuntimeError("server did not start")
 
 
-async def http_loop(
-    http: aiohttp.ClientSession,
-    base: str,
-    auction_id: int,
-    token: str,
-    deadline: float,
-    counts: dict[str, int],
+Outcome = tuple[str, dict[str, Any]]
+Place = Callable[[int, int], Awaitable[Outcome]]
+STEPS = (1, 1, 1, 2, 2, 3)  # a realistic bidder raises by one to three increments
+
+
+def next_amount(known: int | None, rng: random.Random) -> int:
+    """The bid a bidder makes: the start, or the price it knows plus k × increment."""
+    return START if known is None else known + rng.choice(STEPS) * STEP
+
+
+def new_counts() -> dict[str, int]:
+    """Outcome counters of one phase."""
+    return {"accepted": 0, "refused": 0, "errors": 0}
+
+
+async def bidder_loop(
+    place: Place, who: int, deadline: float, counts: dict[str, int], seed: int
 ) -> None:
-    """One bidder over HTTP: bid the minimum it knows, learn the new one, repeat."""
-    minimum, rng = START, random.Random(token)
-    headers = {"Authorization": f"Bearer {token}"}
+    """One bidder, identical on both sides: bid, and on ``bid_too_low`` learn the price."""
+    known: int | None = None
+    rng = random.Random(seed)
     while time.perf_counter() < deadline:
-        amount = minimum + rng.choice((0, 0, 1)) * STEP
+        amount = next_amount(known, rng)
+        outcome, details = await place(who, amount)
+        counts[outcome] += 1
+        if outcome == "accepted":
+            known = amount
+        elif outcome == "refused" and details.get("current_price") is not None:
+            known = int(details["current_price"])
+
+
+def http_place(http: aiohttp.ClientSession, base: str, auction_id: int, tokens: list[str]) -> Place:
+    """Place a bid through the API (aiohttp: httpx collapses above ~20 in flight)."""
+    url = f"{base}/auctions/{auction_id}/bids"
+    headers = [{"Authorization": f"Bearer {t}"} for t in tokens]
+
+    async def place(who: int, amount: int) -> Outcome:
         body = {"amount": f"{amount // 100}.{amount % 100:02d}"}
-        async with http.post(
-            f"{base}/auctions/{auction_id}/bids", json=body, headers=headers
-        ) as response:
+        async with http.post(url, json=body, headers=headers[who]) as response:
             data = await response.json()
         if response.status == 201:
-            counts["accepted"] += 1
-            minimum = amount + STEP
-        elif response.status == 409 and "minimum_bid" in data["error"]["details"]:
-            counts["refused"] += 1
-            minimum = data["error"]["details"]["minimum_bid"]
-        else:
-            counts["errors"] += 1
+            return "accepted", data
+        if response.status == 409 and data["error"]["code"] == "bid_too_low":
+            return "refused", data["error"]["details"]
+        return "errors", data
+
+    return place
 
 
-async def direct_loop(
-    auction_id: int, bidder_id: int, deadline: float, counts: dict[str, int]
-) -> None:
-    """The same bidder logic straight against PostgreSQL (one unit of work per bid)."""
-    minimum, rng = START, random.Random(bidder_id)
-    while time.perf_counter() < deadline:
-        amount = minimum + rng.choice((0, 0, 1)) * STEP
+def direct_place(auction_id: int, bidder_ids: list[int], *, audited: bool = True) -> Place:
+    """Place a bid straight through the engine on PostgreSQL, one unit of work per bid.
+
+    ``audited=False`` drops the buffered audit record before the commit: the same bid without
+    the audit chain, to measure what auditing costs.
+    """
+
+    async def place(who: int, amount: int) -> Outcome:
         try:
             async with db.unit_of_work() as s:
-                await engine.place_bid(
+                placed = await engine.place_bid(
                     s,
                     auction_id=auction_id,
-                    bidder_id=bidder_id,
+                    bidder_id=bidder_ids[who],
                     amount=amount,
                     received_at=clock.now(),
                 )
-            counts["accepted"] += 1
-            minimum = amount + STEP
+                if not audited:
+                    audit.discard_pending(s)
         except BidRefused as refusal:
-            counts["refused"] += 1
-            minimum = refusal.details["minimum_bid"]
+            if refusal.code == "bid_too_low":
+                return "refused", refusal.details
+            return "errors", refusal.details
+        return "accepted", {"seq": placed.seq}
+
+    return place
+
+
+async def closed_loop(place: Place, seconds: float) -> tuple[dict[str, int], float]:
+    """BIDDERS bidders in parallel for ``seconds``: outcome counts and elapsed time."""
+    counts = new_counts()
+    begin = time.perf_counter()
+    await asyncio.gather(
+        *(bidder_loop(place, i, begin + seconds, counts, seed=i) for i in range(BIDDERS))
+    )
+    return counts, time.perf_counter() - begin
 
 
 async def steady_load(
-    http: aiohttp.ClientSession,
-    base: str,
-    auction_id: int,
-    tokens: list[tuple[int, str]],
-    rate: float,
-    seconds: float,
+    place: Place, rate: float, seconds: float
 ) -> tuple[list[float], dict[str, int]]:
-    """Offer ``rate`` bids/s (open loop) from random bidders; latency of every request."""
+    """Offer ``rate`` bids/s (open loop) from random bidders with the same bid logic."""
     latencies: list[float] = []
-    counts = {"accepted": 0, "refused": 0, "errors": 0}
-    state = {"minimum": START}
+    counts = new_counts()
+    state: dict[str, int | None] = {"known": None}
+    rng = random.Random(7)
 
-    async def one(token: str) -> None:
-        amount = state["minimum"]
-        body = {"amount": f"{amount // 100}.{amount % 100:02d}"}
+    async def one(who: int) -> None:
+        amount = next_amount(state["known"], rng)
         started = time.perf_counter()
-        async with http.post(
-            f"{base}/auctions/{auction_id}/bids",
-            json=body,
-            headers={"Authorization": f"Bearer {token}"},
-        ) as response:
-            data = await response.json()
+        outcome, details = await place(who, amount)
         latencies.append(time.perf_counter() - started)
-        if response.status == 201:
-            counts["accepted"] += 1
-            state["minimum"] = max(state["minimum"], amount + STEP)
-        elif response.status == 409:
-            counts["refused"] += 1
-            state["minimum"] = max(state["minimum"], data["error"]["details"]["minimum_bid"])
-        else:
-            counts["errors"] += 1
+        counts[outcome] += 1
+        seen = amount if outcome == "accepted" else details.get("current_price")
+        if seen is not None:
+            state["known"] = max(int(seen), state["known"] or 0)
 
     tasks = []
     begin = time.perf_counter()
@@ -315,9 +351,24 @@ async def steady_load(
         delay = begin + n / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(random.choice(tokens)[1])))
+        tasks.append(asyncio.create_task(one(rng.randrange(BIDDERS))))
     await asyncio.gather(*tasks)
     return latencies, counts
+
+
+class CpuMeter:
+    """CPU seconds used by this process and the server process during a phase."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def sample(self) -> tuple[float, float]:
+        """(client, server) CPU seconds so far."""
+        own = os.times()
+        with open(f"/proc/{self.server_pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return own.user + own.system, (int(fields[11]) + int(fields[12])) / self.tick
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -326,8 +377,20 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def report(label: str, counts: dict[str, int], elapsed: float, cpu: tuple[float, float]) -> float:
+    """Print one closed-loop phase; returns its accepted bids/s."""
+    rate = counts["accepted"] / elapsed
+    requests = counts["accepted"] + counts["refused"] + counts["errors"]
+    print(
+        f"  {label:<44} {rate:7.1f} accepted bids/s, {requests / elapsed:6.0f} req/s "
+        f"({counts['accepted']} accepted, {counts['refused']} bid_too_low, {counts['errors']} "
+        f"errors; CPU client {cpu[0] / elapsed:.0%}, server {cpu[1] / elapsed:.0%})"
+    )
+    return rate
+
+
 async def main() -> None:
-    """Set up, run the three measurements, check the histories, clean up."""
+    """Set up, run the measurements, check the histories, clean up."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -338,61 +401,49 @@ async def main() -> None:
     server = None
     try:
         db.configure(url)
-        auctions, tokens = await seed(3)
+        auctions, bidders = await seed(5)
+        bidder_ids = [b for b, _ in bidders]
+        tokens = [t for _, t in bidders]
         port = free_port()
         server = start_server(url, port)
         base = f"http://127.0.0.1:{port}/api/v1"
         await wait_ready(base)
+        meter = CpuMeter(server.pid)
         connector = aiohttp.TCPConnector(limit=BIDDERS + 10)
         async with aiohttp.ClientSession(connector=connector) as http:
-            # warm-up: connections and caches on both sides (on the steady-load lot)
-            warm = {"accepted": 0, "refused": 0, "errors": 0}
-            await asyncio.gather(
-                *(
-                    http_loop(http, base, auctions[2], t, time.perf_counter() + 1, warm)
-                    for _, t in tokens[:50]
-                )
-            )
+            # warm-up: connections, pools and caches on both sides (a lot of its own)
+            await closed_loop(http_place(http, base, auctions[4], tokens), 2)
+            await closed_loop(direct_place(auctions[4], bidder_ids), 1)
+            phases: dict[str, tuple[dict[str, int], float, tuple[float, float]]] = {}
+            for label, place in (
+                ("http", http_place(http, base, auctions[0], tokens)),
+                ("direct", direct_place(auctions[1], bidder_ids)),
+                ("direct_unaudited", direct_place(auctions[2], bidder_ids, audited=False)),
+            ):
+                before = meter.sample()
+                counts, elapsed = await closed_loop(place, args.seconds)
+                after = meter.sample()
+                phases[label] = (counts, elapsed, (after[0] - before[0], after[1] - before[1]))
+            before = meter.sample()
             latencies, steady = await steady_load(
-                http, base, auctions[2], tokens, args.rate, args.seconds
+                http_place(http, base, auctions[3], tokens), args.rate, args.seconds
             )
-            results: dict[str, Any] = {}
-            http_counts = {"accepted": 0, "refused": 0, "errors": 0}
-            begin = time.perf_counter()
-            deadline = begin + args.seconds
-            await asyncio.gather(
-                *(http_loop(http, base, auctions[0], t, deadline, http_counts) for _, t in tokens)
-            )
-            results["http"] = (http_counts, time.perf_counter() - begin)
-            direct_counts = {"accepted": 0, "refused": 0, "errors": 0}
-            begin = time.perf_counter()
-            deadline = begin + args.seconds
-            await asyncio.gather(
-                *(direct_loop(auctions[1], b, deadline, direct_counts) for b, _ in tokens)
-            )
-            results["direct"] = (direct_counts, time.perf_counter() - begin)
+            after = meter.sample()
         violations = {}
         async with db.unit_of_work() as s:
             for auction_id in auctions:
                 violations[auction_id] = await history_violations(s, auction_id)
-        h_rate = results["http"][0]["accepted"] / results["http"][1]
-        d_rate = results["direct"][0]["accepted"] / results["direct"][1]
-        h, d = results["http"][0], results["direct"][0]
-        print(f"hot lot, {BIDDERS} concurrent bidders, {args.seconds:.0f} s each")
-        print(
-            f"  HTTP (uvicorn uvloop+httptools, aiohttp client): {h_rate:8.1f} accepted bids/s "
-            f"({h['accepted']} accepted, {h['refused']} refused, {h['errors']} errors, "
-            f"{(h['accepted'] + h['refused']) / results['http'][1]:.0f} req/s)"
-        )
-        print(
-            f"  direct engine on PostgreSQL (the limit):        {d_rate:8.1f} accepted bids/s "
-            f"({d['accepted']} accepted, {d['refused']} refused)"
-        )
+        print(f"hot lot, {BIDDERS} concurrent bidders, {args.seconds:.0f} s per phase")
+        h_rate = report("HTTP (uvicorn uvloop+httptools, aiohttp)", *phases["http"])
+        d_rate = report("direct engine on PostgreSQL (the limit)", *phases["direct"])
+        u_rate = report("direct engine, bids not audited", *phases["direct_unaudited"])
         print(f"  ratio HTTP / direct: {h_rate / d_rate:.2f} (goal >= 0.5)")
+        print(f"  audit cost: direct audited / unaudited = {d_rate / u_rate:.2f}")
         print(
             f"steady offered load {args.rate:.0f} bids/s over HTTP for {args.seconds:.0f} s: "
-            f"{steady['accepted']} accepted, {steady['refused']} refused, "
-            f"{steady['errors']} errors"
+            f"{steady['accepted']} accepted, {steady['refused']} bid_too_low, "
+            f"{steady['errors']} errors; server CPU "
+            f"{(after[1] - before[1]) / args.seconds:.0%}"
         )
         print(
             f"  latency p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "

@@ -36,7 +36,7 @@ def upgrade() -> None:
 
     op.create_table('auction_lots',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('asset_id', sa.BigInteger(), nullable=False),
+    sa.Column('asset_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('court_code', sa.String(length=16), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -44,6 +44,7 @@ def upgrade() -> None:
     sa.Column('appraisal_price', sa.BigInteger(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('created_at', enforcement.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['asset_id'], ['assets.id'], name=op.f('fk_auction_lots_asset_id_assets')),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_auction_lots_case_id_cases')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_auction_lots'))
     )

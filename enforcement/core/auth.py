@@ -3,12 +3,18 @@
 A token is shown once and stored only as its SHA-256 hash (tokens are 256-bit random, so a
 plain hash is enough; a slow KDF would only slow every request). Roles: ``admin``, ``officer``
 (its court's cases), ``judge``, ``credit`` (external credit systems) and ``bidder``.
+
+A live token's principal is cached in-process for ``TOKEN_CACHE_SECONDS`` (hot paths such as
+bidding would otherwise spend a query per request on it): a revocation (``revoked_at`` set)
+takes effect within that many seconds in every process; ``forget_tokens()`` drops the cache.
+Unknown and revoked tokens are never cached.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -21,6 +27,9 @@ from enforcement.core.models import ApiToken
 ROLES = ("admin", "officer", "judge", "credit", "bidder")
 COURT_ROLES = ("officer", "judge")
 TOKEN_PREFIX = "ee_"
+TOKEN_CACHE_SECONDS = 5.0
+_TOKEN_CACHE_MAX = 10_000
+_token_cache: dict[str, tuple[float, Principal]] = {}
 
 
 @dataclass(frozen=True)
@@ -94,13 +103,37 @@ async def create_token(
 
 
 async def authenticate(session: AsyncSession, token: str) -> Principal | None:
-    """The principal of a live token, or None."""
+    """The principal of a live token, or None (cached briefly: see the module docstring)."""
+    digest = hash_token(token)
+    now = time.monotonic()
+    cached = _token_cache.get(digest)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     row = (
-        await session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    ).scalar_one_or_none()
+        await session.execute(
+            select(
+                ApiToken.id,
+                ApiToken.name,
+                ApiToken.role,
+                ApiToken.court_code,
+                ApiToken.subject_id,
+                ApiToken.revoked_at,
+            ).where(ApiToken.token_hash == digest)
+        )
+    ).first()
     if row is None or row.revoked_at is not None:
+        _token_cache.pop(digest, None)
         return None
-    return Principal(row.id, row.name, row.role, row.court_code, row.subject_id)
+    principal = Principal(row.id, row.name, row.role, row.court_code, row.subject_id)
+    if len(_token_cache) >= _TOKEN_CACHE_MAX:
+        _token_cache.clear()
+    _token_cache[digest] = (now + TOKEN_CACHE_SECONDS, principal)
+    return principal
+
+
+def forget_tokens() -> None:
+    """Drop every cached principal (tests; a process that revokes a token)."""
+    _token_cache.clear()
 
 
 def ensure_court(principal: Principal, court_code: str) -> None:

@@ -37,7 +37,8 @@ class Idempotency:
         self.session = session
         self.request = request
         self.key = key
-        self.body_hash = hashlib.sha256(body).hexdigest()
+        # no key (the common case on hot paths): nothing to hash, look up or store
+        self.body_hash = hashlib.sha256(body).hexdigest() if key else ""
 
     def _principal_key(self) -> str:
         principal = getattr(self.request.state, "principal", None)
@@ -107,8 +108,9 @@ async def get_idempotency(
         ),
     ] = None,
 ) -> Idempotency:
-    """The request's idempotency helper."""
-    return Idempotency(session, request, idempotency_key, await request.body())
+    """The request's idempotency helper (the body is read only when a key is sent)."""
+    body = await request.body() if idempotency_key else b""
+    return Idempotency(session, request, idempotency_key, body)
 
 
 IdempotencyKey = Annotated[Idempotency, Depends(get_idempotency)]
