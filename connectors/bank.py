@@ -17,16 +17,24 @@ from connectors.base import (
     DeductReceipt,
     FreezeReceipt,
     FreezeRequest,
+    FreezeStatus,
     PendingQuery,
     QueryResult,
     ReleaseReceipt,
     Subject,
 )
-from connectors.common import HttpConnector, make_ref, parsing, split_ref
+from connectors.common import HttpConnector, make_ref, parsing, receipt, split_ref
 from connectors.errors import PermanentError, TransientError
 from connectors.settings import BankSettings, ConnectorSettings
 
-_STATUS = {"FROZEN": "active", "PARTIAL": "active", "WAITING": "queued", "REJECTED": "rejected"}
+_STATUS: dict[str, FreezeStatus] = {
+    "FROZEN": "active",
+    "PARTIAL": "active",
+    "WAITING": "queued",
+    "REJECTED": "rejected",
+    "RELEASED": "released",
+    "EXPIRED": "expired",
+}
 
 
 class BankConnector(HttpConnector):
@@ -126,6 +134,46 @@ class BankConnector(HttpConnector):
                 registry_freeze_id=data["freeze_no"],
                 reason=reason,
             )
+
+    def _receipt(self, data: dict[str, Any]) -> FreezeReceipt:
+        with parsing(self.name, "freeze record"):
+            return receipt(
+                holder=data.get("cert_no") or "",
+                native_id=data["account_no"],
+                status=_STATUS[data["state"]],
+                frozen=int(data["frozen_fen"]),
+                until=dt.datetime.strptime(data["expire_date"], "%Y%m%d").date(),
+                registry_freeze_id=data["freeze_no"],
+                reason=data.get("remark"),
+            )
+
+    async def renew(
+        self, registry_freeze_id: str, until: dt.date, idempotency_key: str
+    ) -> FreezeReceipt:
+        """Continue the freeze to ``until`` (续行冻结); idempotent by key."""
+        data = await self._call(
+            "POST",
+            f"/freezes/{registry_freeze_id}/renewals",
+            json_body={"expire_date": until.strftime("%Y%m%d")},
+            idempotency_key=idempotency_key,
+        )
+        return self._receipt(data)
+
+    async def freeze_status(self, registry_freeze_id: str) -> FreezeReceipt:
+        """The freeze as the bank holds it now."""
+        return self._receipt(await self._call("GET", f"/freezes/{registry_freeze_id}"))
+
+    async def reduce(
+        self, registry_freeze_id: str, amount: int, idempotency_key: str
+    ) -> FreezeReceipt:
+        """Release ``amount`` fen of the freeze (部分解冻); it keeps its rank and expiry."""
+        data = await self._call(
+            "POST",
+            f"/freezes/{registry_freeze_id}/partial-releases",
+            json_body={"amount_fen": amount},
+            idempotency_key=idempotency_key,
+        )
+        return self._receipt(data)
 
     async def release(self, registry_freeze_id: str) -> ReleaseReceipt:
         """Lift the freeze; the bank promotes the earliest queued one."""

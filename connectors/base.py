@@ -1,9 +1,12 @@
 """The connector contract: what every registry client takes and returns.
 
 A connector knows one registry. It ``query``s a subject and returns asset records,
-``freeze``s and ``release``s an asset under a court order, and (banks only) ``deduct``s
-frozen money to the court account. Registries that answer asynchronously return a
-``PendingQuery`` handle from ``submit_query`` that the caller polls with ``fetch_query``.
+``freeze``s and ``release``s an asset under a court order, ``renew``s a freeze before it
+lapses (续行), reports a freeze's ``freeze_status`` (a queued freeze becomes active when the
+earlier one ends, and only the registry knows when), and (banks only) ``deduct``s frozen
+money to the court account or ``reduce``s a freeze to a lower amount (partial release).
+Registries that answer asynchronously return a ``PendingQuery`` handle from ``submit_query``
+that the caller polls with ``fetch_query``.
 
 Connectors are found through the ``enforcement.connectors`` entry-point group, so a new
 registry is a new package that registers a class implementing ``Connector``.
@@ -19,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from connectors.errors import NotSupported
 
 AssetKind = Literal["deposit", "vehicle", "securities", "equity"]
-FreezeStatus = Literal["active", "queued", "rejected"]
+FreezeStatus = Literal["active", "queued", "rejected", "released", "expired"]
+"""``freeze`` answers active|queued|rejected; ``freeze_status`` also released|expired."""
 
 
 class Model(BaseModel):
@@ -95,7 +99,7 @@ class FreezeReceipt(Model):
 
     registry_ref: str
     status: FreezeStatus
-    frozen: int = Field(description="fen actually frozen (may be less than asked; 0 if queued)")
+    frozen: int = Field(description="fen actually frozen (may be less than asked; 0 unless active)")
     until: dt.date | None
     registry_freeze_id: str | None
     reason: str | None = None
@@ -148,6 +152,26 @@ class Connector(Protocol):
         self, registry_freeze_id: str, amount: int, idempotency_key: str
     ) -> DeductReceipt:
         """Move frozen money to the court account (deposits only)."""
+        ...
+
+    async def renew(
+        self, registry_freeze_id: str, until: dt.date, idempotency_key: str
+    ) -> FreezeReceipt:
+        """Continue a freeze in force to ``until`` (续行); the same key never renews twice.
+
+        The registry refuses (``PermanentError``) a freeze that has already lapsed or ended.
+        """
+        ...
+
+    async def freeze_status(self, registry_freeze_id: str) -> FreezeReceipt:
+        """The freeze as the registry holds it now (active|queued|released|expired)."""
+        ...
+
+    async def reduce(
+        self, registry_freeze_id: str, amount: int, idempotency_key: str
+    ) -> FreezeReceipt:
+        """Release ``amount`` fen of an active deposit freeze (部分解冻), keeping its rank and
+        expiry; over-seizure is cut without losing priority to queued courts (deposits only)."""
         ...
 
 

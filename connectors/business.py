@@ -9,16 +9,23 @@ from connectors.base import (
     AssetRecord,
     FreezeReceipt,
     FreezeRequest,
+    FreezeStatus,
     QueryResult,
     ReleaseReceipt,
     Subject,
 )
-from connectors.common import HttpConnector, fen, make_ref, parsing, split_ref
+from connectors.common import HttpConnector, fen, make_ref, parsing, receipt, split_ref
 from connectors.errors import PermanentError
 from connectors.settings import BusinessSettings, ConnectorSettings
 
 WAN = 1_000_000  # fen per 万元, the registry's unit of capital
-_STATUS = {"1": "active", "2": "queued", "9": "rejected"}
+_STATUS: dict[str, FreezeStatus] = {
+    "1": "active",
+    "2": "queued",
+    "3": "released",
+    "4": "expired",
+    "9": "rejected",
+}
 
 
 class BusinessConnector(HttpConnector):
@@ -82,6 +89,33 @@ class BusinessConnector(HttpConnector):
                 registry_freeze_id=result["FREEZE_ID"],
                 reason=f"published {result['PUBLICITY_NO']}" if result.get("PUBLISHED") else None,
             )
+
+    def _receipt(self, result: dict[str, Any]) -> FreezeReceipt:
+        with parsing(self.name, "freeze record"):
+            return receipt(
+                holder=result.get("INV_CERNO") or "",
+                native_id=result["STAKE_ID"],
+                status=_STATUS[result["FRZSTATE"]],
+                frozen=fen(result["FRZAM"], WAN),
+                until=dt.date.fromisoformat(result["FRZ_TO"]),
+                registry_freeze_id=result["FREEZE_ID"],
+            )
+
+    async def renew(
+        self, registry_freeze_id: str, until: dt.date, idempotency_key: str
+    ) -> FreezeReceipt:
+        """Continue the equity freeze to ``until`` (续行冻结, published); idempotent by key."""
+        result = await self._call(
+            "POST",
+            f"/api/equity-freezes/{registry_freeze_id}/continue",
+            json_body={"FRZ_TO": until.isoformat()},
+            idempotency_key=idempotency_key,
+        )
+        return self._receipt(result)
+
+    async def freeze_status(self, registry_freeze_id: str) -> FreezeReceipt:
+        """The equity freeze as the registry holds it now."""
+        return self._receipt(await self._call("GET", f"/api/equity-freezes/{registry_freeze_id}"))
 
     async def release(self, registry_freeze_id: str) -> ReleaseReceipt:
         """Unfreeze the stake; the earliest queued freeze takes effect."""

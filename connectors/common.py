@@ -8,12 +8,15 @@ the query without any state on our side.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from connectors.base import (
     DeductReceipt,
+    FreezeReceipt,
+    FreezeStatus,
     PendingQuery,
     QueryResult,
     Subject,
@@ -56,6 +59,43 @@ class HttpConnector:
     ) -> DeductReceipt:
         """Only deposits can be deducted."""
         raise not_supported(self.name, "deduct")
+
+    async def renew(
+        self, registry_freeze_id: str, until: dt.date, idempotency_key: str
+    ) -> FreezeReceipt:
+        """A registry without renewals (subclasses implement)."""
+        raise not_supported(self.name, "renew")
+
+    async def freeze_status(self, registry_freeze_id: str) -> FreezeReceipt:
+        """A registry that cannot report a freeze (subclasses implement)."""
+        raise not_supported(self.name, "freeze_status")
+
+    async def reduce(
+        self, registry_freeze_id: str, amount: int, idempotency_key: str
+    ) -> FreezeReceipt:
+        """Only deposits can be partly released."""
+        raise not_supported(self.name, "reduce")
+
+
+def receipt(
+    *,
+    holder: str,
+    native_id: str,
+    status: FreezeStatus,
+    frozen: int,
+    until: dt.date | None,
+    registry_freeze_id: str,
+    reason: str | None = None,
+) -> FreezeReceipt:
+    """A receipt for a freeze the registry reports; only an active freeze holds anything."""
+    return FreezeReceipt(
+        registry_ref=make_ref(holder, native_id) if holder else native_id,
+        status=status,
+        frozen=frozen if status == "active" else 0,
+        until=until,
+        registry_freeze_id=registry_freeze_id,
+        reason=reason,
+    )
 
 
 def make_ref(holder: str, native_id: str) -> str:

@@ -12,7 +12,9 @@ retries, so a retried freeze never freezes twice.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import email.utils
+import importlib
 import json
 import random
 import time
@@ -123,6 +125,21 @@ def make_client(settings: ConnectorSettings) -> httpx.AsyncClient:
     return httpx.AsyncClient(limits=limits, timeout=timeout, transport=transport)
 
 
+def load_today(path: str) -> Callable[[], dt.date]:
+    """The ``module:function`` named by ``mock_today_from`` (a bad path fails start-up)."""
+    module_name, _, attribute = path.partition(":")
+    try:
+        found: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"mock_today_from {path!r} does not name a function: {exc!r}") from exc
+    if not callable(found):
+        raise ValueError(f"mock_today_from {path!r} is not callable")
+    today: Callable[[], dt.date] = found
+    return today
+
+
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
     if not value:
@@ -167,6 +184,7 @@ class RegistryClient:
         self._headers = dict(settings.headers)
         if settings.api_key is not None:
             self._headers["X-Api-Key"] = settings.api_key.get_secret_value()
+        self._today = load_today(settings.mock_today_from) if settings.mock_today_from else None
         self._backoff = wait_exponential_jitter(
             multiplier=settings.retry_backoff_seconds,
             max=settings.retry_backoff_max_seconds,
@@ -198,6 +216,8 @@ class RegistryClient:
         ``body`` attribute holds the registry's decoded error, if any.
         """
         headers = dict(self._headers)
+        if self._today is not None:
+            headers["X-Mock-Today"] = self._today().isoformat()
         if method.upper() != "GET":
             headers["Idempotency-Key"] = idempotency_key or uuid.uuid4().hex
         url = path if path.startswith("http") else self.settings.base_url.rstrip("/") + path

@@ -9,15 +9,22 @@ from connectors.base import (
     AssetRecord,
     FreezeReceipt,
     FreezeRequest,
+    FreezeStatus,
     QueryResult,
     ReleaseReceipt,
     Subject,
 )
-from connectors.common import HttpConnector, fen, make_ref, parsing, split_ref
+from connectors.common import HttpConnector, fen, make_ref, parsing, receipt, split_ref
 from connectors.errors import PermanentError
 from connectors.settings import ConnectorSettings, SecuritiesSettings
 
-_STATUS = {"in_force": "active", "pending_queue": "queued", "refused": "rejected"}
+_STATUS: dict[str, FreezeStatus] = {
+    "in_force": "active",
+    "pending_queue": "queued",
+    "refused": "rejected",
+    "lifted": "released",
+    "lapsed": "expired",
+}
 MAX_PAGES = 1000
 
 
@@ -91,6 +98,34 @@ class SecuritiesConnector(HttpConnector):
                 until=dt.date.fromisoformat(freeze["valid_until"]),
                 registry_freeze_id=freeze["ref"],
             )
+
+    def _receipt(self, body: dict[str, Any]) -> FreezeReceipt:
+        with parsing(self.name, "freeze record"):
+            freeze = body["freeze"]
+            return receipt(
+                holder=freeze.get("holder") or "",
+                native_id=freeze["account_id"],
+                status=_STATUS[freeze["state"]],
+                frozen=fen(freeze["market_value"]),
+                until=dt.date.fromisoformat(freeze["valid_until"]),
+                registry_freeze_id=freeze["ref"],
+            )
+
+    async def renew(
+        self, registry_freeze_id: str, until: dt.date, idempotency_key: str
+    ) -> FreezeReceipt:
+        """Renew the account freeze to ``until`` (续冻); idempotent by key."""
+        body = await self.http.request(
+            "POST",
+            f"/v2/freezes/{registry_freeze_id}/renewal",
+            json_body={"valid_until": until.isoformat()},
+            idempotency_key=idempotency_key,
+        )
+        return self._receipt(body)
+
+    async def freeze_status(self, registry_freeze_id: str) -> FreezeReceipt:
+        """The account freeze as the depository holds it now."""
+        return self._receipt(await self.http.request("GET", f"/v2/freezes/{registry_freeze_id}"))
 
     async def release(self, registry_freeze_id: str) -> ReleaseReceipt:
         """Lift the freeze; the earliest queued one takes effect."""

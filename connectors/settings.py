@@ -51,6 +51,13 @@ class ConnectorSettings(BaseModel):
     poll_max_interval_seconds: float = Field(default=5.0, gt=0)
     poll_timeout_seconds: float = Field(default=60.0, gt=0)
     page_size: int = Field(default=50, ge=1, description="paginated registries")
+    mock_today_from: str | None = Field(
+        default=None,
+        pattern=r"^[\w.]+:[\w.]+$",
+        description="'module:function' returning a date sent as X-Mock-Today on every request,"
+        " so the mock registries expire freezes by the caller's clock (tests, time-travel demos);"
+        " never set it for a real registry",
+    )
 
 
 class BankSettings(ConnectorSettings):

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from connectors.base import (
     AssetRecord,
     FreezeReceipt,
     FreezeRequest,
+    FreezeStatus,
     QueryResult,
     ReleaseReceipt,
     Subject,
 )
-from connectors.common import HttpConnector, make_ref, parsing, split_ref
+from connectors.common import HttpConnector, make_ref, parsing, receipt, split_ref
 from connectors.settings import ConnectorSettings, VehicleSettings
 
-_STATUS = {"EFFECTIVE": "active", "WAITLISTED": "queued", "REFUSED": "rejected"}
+_STATUS: dict[str, FreezeStatus] = {
+    "EFFECTIVE": "active",
+    "WAITLISTED": "queued",
+    "REFUSED": "rejected",
+    "LIFTED": "released",
+    "EXPIRED": "expired",
+}
 
 
 class VehicleConnector(HttpConnector):
@@ -70,6 +77,33 @@ class VehicleConnector(HttpConnector):
                 until=dt.date.fromisoformat(body["expiresOn"]),
                 registry_freeze_id=body["seizureId"],
             )
+
+    def _receipt(self, body: dict[str, Any]) -> FreezeReceipt:
+        with parsing(self.name, "seizure record"):
+            return receipt(
+                holder=body.get("ownerIdNo") or "",
+                native_id=body["vin"],
+                status=_STATUS[body["status"]],
+                frozen=int(body["valuationYuan"]) * 100,
+                until=dt.date.fromisoformat(body["expiresOn"]),
+                registry_freeze_id=body["seizureId"],
+            )
+
+    async def renew(
+        self, registry_freeze_id: str, until: dt.date, idempotency_key: str
+    ) -> FreezeReceipt:
+        """Extend the seizure to ``until`` (续行查封); idempotent by key."""
+        body = await self.http.request(
+            "POST",
+            f"/seizures/{registry_freeze_id}/extensions",
+            json_body={"expiresOn": until.isoformat()},
+            idempotency_key=idempotency_key,
+        )
+        return self._receipt(body)
+
+    async def freeze_status(self, registry_freeze_id: str) -> FreezeReceipt:
+        """The seizure as the traffic police hold it now."""
+        return self._receipt(await self.http.request("GET", f"/seizures/{registry_freeze_id}"))
 
     async def release(self, registry_freeze_id: str) -> ReleaseReceipt:
         """Lift the seizure; the earliest waitlisted one takes effect."""

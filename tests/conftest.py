@@ -119,6 +119,11 @@ async def _truncate_all() -> None:
         else:
             for name in _existing_tables:
                 await connection.execute(text(f'DELETE FROM "{name}"'))
+        # the audit chain starts again: its head row is data the migration seeded
+        await connection.execute(
+            text("INSERT INTO audit_head (id, seq, prev_hash, hash) VALUES (1, 0, :g, :g)"),
+            {"g": "0" * 64},
+        )
 
 
 @pytest.fixture

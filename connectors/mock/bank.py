@@ -7,7 +7,10 @@ are ``E4xx``; dates are ``YYYYMMDD``; field names snake_case with ``_fen`` money
     GET  /inquiries/{inquiry_no}            state PROCESSING | DONE (+ accounts)
     POST /freezes                           {cert_no, account_no, amount_fen?, court_code,
                                              case_no, notice_no, expire_date}  (Idempotency-Key)
+    GET  /freezes/{freeze_no}               the freeze as the bank holds it (state, expiry)
+    POST /freezes/{freeze_no}/renewals      {expire_date}   续行 before expiry (Idempotency-Key)
     POST /freezes/{freeze_no}/release
+    POST /freezes/{freeze_no}/partial-releases {amount_fen}  部分解冻 (Idempotency-Key)
     POST /freezes/{freeze_no}/deductions    {amount_fen}                         (Idempotency-Key)
     GET  /courts/{court_code}/account       the court account's balance
 
@@ -59,6 +62,12 @@ class FreezeIn(BaseModel):
     expire_date: str
 
 
+class RenewIn(BaseModel):
+    """A renewal notice (续行冻结通知书)."""
+
+    expire_date: str
+
+
 class DeductIn(BaseModel):
     """A deduction notice (扣划通知书)."""
 
@@ -76,6 +85,7 @@ def _freeze_out(freeze: Freeze) -> dict[str, Any]:
     return {
         "freeze_no": freeze.freeze_id,
         "account_no": freeze.asset_ref,
+        "cert_no": freeze.holder,
         "state": state,
         "frozen_fen": freeze.frozen,
         "requested_fen": freeze.asked,
@@ -170,7 +180,31 @@ def create_app(book: FreezeBook | None = None, *, pending_polls: int = 1) -> Fas
             until=_parse_date(body.expire_date),
             prior_court=account.encumbered_by,
             prior_amount=account.encumbered_amount,
+            holder=body.cert_no,
         )
+        return _ok(_freeze_out(record), status=201)
+
+    _add_freeze_routes(app, book)
+
+    @app.get("/courts/{court_code}/account")
+    async def court_account(court_code: str) -> JSONResponse:
+        return _ok(
+            {"court_code": court_code, "balance_fen": book.court_accounts.get(court_code, 0)}
+        )
+
+    return app
+
+
+def _add_freeze_routes(app: FastAPI, book: FreezeBook) -> None:
+    """What the bank does with an existing freeze: report, renew, release, deduct."""
+
+    @app.get("/freezes/{freeze_no}")
+    async def freeze_state(freeze_no: str) -> JSONResponse:
+        return _ok(_freeze_out(book.get(freeze_no)))
+
+    @app.post("/freezes/{freeze_no}/renewals", status_code=201)
+    async def renew(freeze_no: str, body: RenewIn, idempotency_key: str = Header()) -> JSONResponse:
+        record = book.renew(idempotency_key, freeze_no, _parse_date(body.expire_date))
         return _ok(_freeze_out(record), status=201)
 
     @app.post("/freezes/{freeze_no}/release")
@@ -179,6 +213,13 @@ def create_app(book: FreezeBook | None = None, *, pending_polls: int = 1) -> Fas
         return _ok(
             {**_freeze_out(record), "promoted_freeze_no": promoted.freeze_id if promoted else None}
         )
+
+    @app.post("/freezes/{freeze_no}/partial-releases", status_code=201)
+    async def partial_release(
+        freeze_no: str, body: DeductIn, idempotency_key: str = Header()
+    ) -> JSONResponse:
+        record = book.reduce(idempotency_key, freeze_no, body.amount_fen)
+        return _ok(_freeze_out(record), status=201)
 
     @app.post("/freezes/{freeze_no}/deductions", status_code=201)
     async def deduct(
@@ -194,11 +235,3 @@ def create_app(book: FreezeBook | None = None, *, pending_polls: int = 1) -> Fas
             },
             status=201,
         )
-
-    @app.get("/courts/{court_code}/account")
-    async def court_account(court_code: str) -> JSONResponse:
-        return _ok(
-            {"court_code": court_code, "balance_fen": book.court_accounts.get(court_code, 0)}
-        )
-
-    return app

@@ -3,7 +3,10 @@
 Rules it models (rules.md §5): a deposit freeze takes what is available and may be partial;
 an asset another court froze first gets a queued (轮候) freeze that becomes active, in order
 of arrival, when the earlier one is released or expires; a freeze ends on its ``until``
-date; the same ``Idempotency-Key`` always returns the same freeze or deduction.
+date unless renewed (续行) before then; the same ``Idempotency-Key`` always returns the same
+freeze, renewal or deduction. "Today" comes from ``connectors.mock.today`` (the request's
+``X-Mock-Today``, a fixed setting, or the wall clock), so tests that move the service clock
+see the registry expire freezes on the same day.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
+
+from connectors.mock.today import make_today
 
 State = Literal["active", "queued", "rejected", "released", "expired"]
 
@@ -42,6 +47,8 @@ class Freeze:
     key: str
     deducted: int = 0
     reason: str | None = None
+    holder: str = ""
+    renewals: int = 0
 
 
 @dataclass
@@ -56,12 +63,14 @@ class FreezeBook:
     """Freezes, queues, releases and deductions for one registry."""
 
     prefix: str
-    today: Callable[[], dt.date] = dt.date.today
+    today: Callable[[], dt.date] = field(default_factory=make_today)
     freezes: dict[str, Freeze] = field(default_factory=dict)
     court_accounts: dict[str, int] = field(default_factory=dict)
     _assets: dict[str, _Asset] = field(default_factory=dict)
     _keys: dict[str, str] = field(default_factory=dict)
     _deductions: dict[str, dict[str, int | str]] = field(default_factory=dict)
+    _renewals: dict[str, str] = field(default_factory=dict)
+    _reductions: dict[str, str] = field(default_factory=dict)
     _seq: itertools.count[int] = field(default_factory=itertools.count)
 
     def reset(self) -> None:
@@ -71,6 +80,8 @@ class FreezeBook:
         self._assets.clear()
         self._keys.clear()
         self._deductions.clear()
+        self._renewals.clear()
+        self._reductions.clear()
 
     def place(
         self,
@@ -86,6 +97,7 @@ class FreezeBook:
         until: dt.date,
         prior_court: str | None = None,
         prior_amount: int | None = None,
+        holder: str = "",
     ) -> Freeze:
         """Freeze an asset (idempotent by key); ``prior_court`` seeds an earlier freeze once."""
         self._expire()
@@ -108,7 +120,9 @@ class FreezeBook:
                     prior_amount,
                     self.today() + dt.timedelta(days=365),
                 )
-        return self._record(key, asset_ref, court_code, case_number, order_number, asked, until)
+        freeze = self._record(key, asset_ref, court_code, case_number, order_number, asked, until)
+        freeze.holder = holder
+        return freeze
 
     def _record(
         self,
@@ -157,6 +171,48 @@ class FreezeBook:
         freeze.state = "released"
         promoted = self._promote(freeze.asset_ref) if was_active else []
         return freeze, (promoted[0] if promoted else None)
+
+    def renew(self, key: str, freeze_id: str, until: dt.date) -> Freeze:
+        """Continue a freeze in force to a later ``until`` (idempotent by key).
+
+        An expired or released freeze cannot be renewed (409); the registry does not check the
+        legal maximum, the court does.
+        """
+        self._expire()
+        if key in self._renewals:
+            if self._renewals[key] != freeze_id:
+                raise BookError(422, "KEY_REUSED", "idempotency key used for another freeze")
+            return self.freezes[freeze_id]
+        freeze = self.get(freeze_id)
+        if freeze.state not in ("active", "queued"):
+            code = "EXPIRED" if freeze.state == "expired" else "NOT_IN_FORCE"
+            raise BookError(409, code, f"freeze is {freeze.state}")
+        if until <= freeze.until:
+            raise BookError(422, "BAD_DATE", "a renewal must end after the current expiry")
+        freeze.until = until
+        freeze.renewals += 1
+        self._renewals[key] = freeze_id
+        return freeze
+
+    def reduce(self, key: str, freeze_id: str, amount: int) -> Freeze:
+        """Release part of an active amount freeze (idempotent by key); it keeps its rank and
+        expiry, and the money set free goes to the queued freezes in order."""
+        self._expire()
+        if key in self._reductions:
+            if self._reductions[key] != freeze_id:
+                raise BookError(422, "KEY_REUSED", "idempotency key used for another freeze")
+            return self.freezes[freeze_id]
+        freeze = self.get(freeze_id)
+        if freeze.state != "active" or not self._assets[freeze.asset_ref].amount_based:
+            raise BookError(409, "NOT_REDUCIBLE", f"freeze is {freeze.state} or not of money")
+        if amount <= 0 or amount >= freeze.frozen:
+            raise BookError(422, "AMOUNT", f"can release part of {freeze.frozen}; release it all")
+        freeze.frozen -= amount
+        if freeze.asked is not None:
+            freeze.asked = min(freeze.asked, freeze.frozen)
+        self._reductions[key] = freeze_id
+        self._promote(freeze.asset_ref)
+        return freeze
 
     def deduct(self, key: str, freeze_id: str, amount: int) -> dict[str, int | str]:
         """Move frozen money to the court's account (idempotent by key)."""

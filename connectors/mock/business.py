@@ -7,6 +7,8 @@ status is the HTTP status × 100. Equity freezes are published (公示) with a p
     GET  /api/investor?cerno=<person ID>     stakes of a person
     GET  /api/investor?uniscid=<credit code> a company's registration and its stakes
     POST /api/equity-freezes                 {INV_CERNO, STAKE_ID, COURT, CASENO, DOCNO, FRZ_TO}
+    GET  /api/equity-freezes/{id}            the freeze's state (FRZSTATE) and end date
+    POST /api/equity-freezes/{id}/continue   {FRZ_TO}  续行冻结 before expiry (Idempotency-Key)
     POST /api/equity-freezes/{id}/unfreeze
 """
 
@@ -38,6 +40,12 @@ class EquityFreezeIn(BaseModel):
     FRZ_TO: dt.date
 
 
+class ContinueIn(BaseModel):
+    """A continued freeze notice (续行冻结)."""
+
+    FRZ_TO: dt.date
+
+
 def _wan(fen: int) -> str:
     return f"{Decimal(fen) / 1_000_000:.4f}"
 
@@ -50,6 +58,7 @@ def _freeze_out(freeze: Freeze) -> dict[str, Any]:
     return {
         "FREEZE_ID": freeze.freeze_id,
         "STAKE_ID": freeze.asset_ref,
+        "INV_CERNO": freeze.holder,
         "FRZSTATE": _FRZSTATE[freeze.state],
         "FRZ_TO": freeze.until.isoformat(),
         "FRZAM": _wan(freeze.frozen),
@@ -116,8 +125,19 @@ def create_app(book: FreezeBook | None = None) -> FastAPI:
             order_number=body.DOCNO,
             until=body.FRZ_TO,
             prior_court=stake.encumbered_by,
+            holder=body.INV_CERNO,
         )
         return _ok(_freeze_out(record))
+
+    @app.get("/api/equity-freezes/{freeze_id}")
+    async def freeze_state(freeze_id: str) -> dict[str, Any]:
+        return _ok(_freeze_out(book.get(freeze_id)))
+
+    @app.post("/api/equity-freezes/{freeze_id}/continue", status_code=201)
+    async def renew(
+        freeze_id: str, body: ContinueIn, idempotency_key: str = Header()
+    ) -> dict[str, Any]:
+        return _ok(_freeze_out(book.renew(idempotency_key, freeze_id, body.FRZ_TO)))
 
     @app.post("/api/equity-freezes/{freeze_id}/unfreeze")
     async def unfreeze(freeze_id: str) -> dict[str, Any]:

@@ -5,6 +5,8 @@ pagination by ``offset``/``limit`` with a ``links.next`` URL, errors as RFC 7807
 
     GET    /v2/holders/{holder}/holdings?offset=0&limit=5     one line per (account, security)
     PUT    /v2/holders/{holder}/accounts/{account_id}/freeze  {court, case, instrument, valid_until}
+    GET    /v2/freezes/{ref}                                  the freeze's state and validity
+    POST   /v2/freezes/{ref}/renewal                          {valid_until} (Idempotency-Key)
     DELETE /v2/freezes/{ref}
 """
 
@@ -41,6 +43,12 @@ class FreezeIn(BaseModel):
     valid_until: dt.date
 
 
+class RenewalIn(BaseModel):
+    """A renewal instruction (续冻)."""
+
+    valid_until: dt.date
+
+
 def _yuan(fen: int) -> str:
     return str(Decimal(fen) / 100)
 
@@ -49,6 +57,7 @@ def _freeze_out(freeze: Freeze) -> dict[str, Any]:
     return {
         "ref": freeze.freeze_id,
         "account_id": freeze.asset_ref,
+        "holder": freeze.holder,
         "state": _STATE[freeze.state],
         "valid_until": freeze.until.isoformat(),
         "market_value": _yuan(freeze.frozen),
@@ -129,8 +138,17 @@ def create_app(book: FreezeBook | None = None) -> FastAPI:
             order_number=body.instrument,
             until=body.valid_until,
             prior_court=account.encumbered_by,
+            holder=holder,
         )
         return {"freeze": _freeze_out(record)}
+
+    @app.get("/v2/freezes/{ref}")
+    async def freeze_state(ref: str) -> dict[str, Any]:
+        return {"freeze": _freeze_out(book.get(ref))}
+
+    @app.post("/v2/freezes/{ref}/renewal", status_code=201)
+    async def renew(ref: str, body: RenewalIn, idempotency_key: str = Header()) -> dict[str, Any]:
+        return {"freeze": _freeze_out(book.renew(idempotency_key, ref, body.valid_until))}
 
     @app.delete("/v2/freezes/{ref}")
     async def lift(ref: str) -> dict[str, Any]:

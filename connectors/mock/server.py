@@ -9,6 +9,7 @@ start uvicorn on it (``enforcement mock-registries``). Every app gets its own fr
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from starlette.routing import Mount, Route
 from connectors.mock import bank, business, securities, vehicle
 from connectors.mock.book import FreezeBook
 from connectors.mock.faults import FaultMiddleware, FaultSettings
+from connectors.mock.today import TodayMiddleware, make_today
 
 REGISTRIES = ("bank", "vehicle", "securities", "business")
 
@@ -33,6 +35,10 @@ class MockSettings(BaseModel):
     faults: FaultSettings = Field(default_factory=FaultSettings)
     per_registry: dict[str, FaultSettings] = Field(default_factory=dict)
     bank_pending_polls: int = Field(default=1, ge=0, description="PROCESSING answers before DONE")
+    today: dt.date | None = Field(
+        default=None,
+        description="the books' date when a request has no X-Mock-Today (default: wall clock)",
+    )
 
 
 @dataclass(eq=False)
@@ -68,9 +74,10 @@ def build_app(settings: MockSettings | None = None) -> Starlette:
     routes: list[Route | Mount] = [Route("/", _index)]
     for name, app in apps.items():
         state.books[name] = app.state.book
+        state.books[name].today = make_today(settings.today)
         faults = settings.per_registry.get(name, settings.faults)
         state.faults[name] = FaultMiddleware(app, faults)
-        routes.append(Mount(f"/{name}", app=state.faults[name]))
+        routes.append(Mount(f"/{name}", app=TodayMiddleware(state.faults[name])))
     root = Starlette(routes=routes)
     root.state.mock = state
     _STATES.add(state)

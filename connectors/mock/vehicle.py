@@ -5,6 +5,8 @@ Style: camelCase JSON without an envelope, valuations in whole yuan, ISO dates, 
 
     GET    /owners/{ownerIdNo}/vehicles     {"ownerIdNo", "count", "vehicles": [...]}
     POST   /seizures                        {ownerIdNo, vin, courtCode, caseNo, orderNo, expiresOn}
+    GET    /seizures/{seizureId}            the seizure's status and expiry
+    POST   /seizures/{seizureId}/extensions {expiresOn}  续行 before expiry (Idempotency-Key)
     DELETE /seizures/{seizureId}            lifts it; the earliest waitlisted one takes effect
 """
 
@@ -41,10 +43,17 @@ class SeizureIn(BaseModel):
     expiresOn: dt.date
 
 
+class ExtensionIn(BaseModel):
+    """A seizure extension (续行查封)."""
+
+    expiresOn: dt.date
+
+
 def _seizure_out(freeze: Freeze) -> dict[str, Any]:
     return {
         "seizureId": freeze.freeze_id,
         "vin": freeze.asset_ref,
+        "ownerIdNo": freeze.holder,
         "status": _STATUS[freeze.state],
         "expiresOn": freeze.until.isoformat(),
         "valuationYuan": freeze.frozen // 100,
@@ -97,8 +106,19 @@ def create_app(book: FreezeBook | None = None) -> FastAPI:
             case_number=body.caseNo,
             order_number=body.orderNo,
             until=body.expiresOn,
+            holder=body.ownerIdNo,
         )
         return _seizure_out(record)
+
+    @app.get("/seizures/{seizure_id}")
+    async def seizure(seizure_id: str) -> dict[str, Any]:
+        return _seizure_out(book.get(seizure_id))
+
+    @app.post("/seizures/{seizure_id}/extensions", status_code=201)
+    async def extend(
+        seizure_id: str, body: ExtensionIn, idempotency_key: str = Header()
+    ) -> dict[str, Any]:
+        return _seizure_out(book.renew(idempotency_key, seizure_id, body.expiresOn))
 
     @app.delete("/seizures/{seizure_id}")
     async def lift(seizure_id: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from enforcement.assets import service, sweep, views
+from enforcement.assets import inquiries, service, sweep, views
 from enforcement.assets.schemas import (
     AssetKind,
     AssetRead,
@@ -52,6 +52,25 @@ async def start_inquiry(
         return InquiryAccepted(id=inquiry.id, status=inquiry.status)
 
     return await idempotency.run(handler, status=202)
+
+
+@router.get(
+    "/cases/{case_id}/inquiries", response_model=Page[InquiryRead], summary="A case's inquiries"
+)
+async def list_case_inquiries(
+    case_id: int,
+    session: Session,
+    principal: CourtStaff,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> Page[InquiryRead]:
+    """Every inquiry of the case, newest first, so an officer sees what was asked and when."""
+    found, next_cursor = await inquiries.list_case_inquiries(
+        session, principal, case_id, limit=limit, cursor=cursor
+    )
+    return Page[InquiryRead](
+        items=[views.inquiry_read(i, p) for i, p in found], next_cursor=next_cursor
+    )
 
 
 @router.get("/inquiries/{inquiry_id}", response_model=InquiryRead, summary="Inquiry progress")

@@ -1,4 +1,5 @@
-"""Freeze use cases: freeze an asset under the over-seizure cap, renew, release, deduct, expire.
+"""Freeze use cases: freeze an asset under the over-seizure cap, renew, release, deduct, expire;
+follow queued freezes at the registry; release what a case no longer needs (查封 19).
 
 Every registry order carries an idempotency key derived from our own rows (the asset and the
 ordinal of our freeze on it, the amount already deducted), so an HTTP retry, a repeated POST
@@ -8,13 +9,15 @@ or a request that failed after the registry acted never freezes or deducts twice
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connectors.base import FreezeRequest
+from connectors.base import FreezeReceipt, FreezeRequest
+from connectors.errors import ConnectorError, TransientError
 from enforcement.assets import registries, rules
 from enforcement.assets.errors import (
     AlreadyFrozen,
@@ -28,16 +31,28 @@ from enforcement.assets.errors import (
     FreezeNotFound,
     FreezeReleased,
     NotADeposit,
+    RegistryNotEnabled,
+    RegistryUnavailable,
     RenewalNotLonger,
 )
 from enforcement.assets.models import Asset, Freeze
 from enforcement.cases import service as cases
 from enforcement.cases.models import Case
-from enforcement.core import audit, clock
+from enforcement.core import audit, clock, db, jobs
 from enforcement.core.auth import Principal, ensure_court
 from enforcement.core.schemas import decode_cursor, encode_cursor
 
 IN_FORCE = ("active", "queued")
+SYNC_JOB = "assets.sync_freeze_status"
+CASE_RELEASE_JOB = "assets.release_case_freezes"
+EXCESS_JOB = "assets.release_excess"
+RETRY_SECONDS = 600
+"""A registry that did not answer is asked again after this many seconds (job retry)."""
+KEEPS_FREEZES = frozenset({"terminated_this_round"})
+"""Close modes after which the freezes stay: 终本 keeps seizures in force while the debtor
+is re-queried every 6 months (终本 9); every other end of the case releases them."""
+
+log = logging.getLogger(__name__)
 _REFUSALS = {
     "released": FreezeReleased,
     "expired": FreezeExpired,
@@ -213,6 +228,17 @@ async def renew_freeze(
             details={"expires_on": str(freeze.expires_on), "until": until and until.isoformat()}
         )
     before = snapshot(freeze)
+    if freeze.registry_reference:  # the registry's expiry is the one that counts (查封 27)
+        connector = registries.connector(asset.registry_name)
+        receipt = await registries.call(
+            asset.registry_name,
+            connector.renew(
+                freeze.registry_reference,
+                new_expiry,
+                f"{freeze.idempotency_key}-renew-{freeze.renewals + 1}",
+            ),
+        )
+        new_expiry = receipt.until or new_expiry
     freeze.expires_on = new_expiry
     freeze.renewals += 1
     freeze.warned_on = None
@@ -258,7 +284,12 @@ async def end_at_registry(
 
 
 async def _activate_promoted(session: AsyncSession, asset: Asset, registry_freeze_id: str) -> None:
-    """A queued freeze of ours (another case's) took effect at the registry (查封 26)."""
+    """A queued freeze of ours (another case's) took effect at the registry (查封 26).
+
+    The registry is asked what it now holds (amount, expiry); if it cannot say, the amount
+    is estimated from what was asked and the asset's value, and tomorrow's status poll has
+    nothing left to do for it.
+    """
     rows = await session.execute(
         select(Freeze, Asset)
         .join(Asset, Asset.id == Freeze.asset_id)
@@ -269,6 +300,14 @@ async def _activate_promoted(session: AsyncSession, asset: Asset, registry_freez
         )
     )
     for queued, queued_asset in rows.all():
+        try:
+            connector = registries.connector(queued_asset.registry_name)
+            receipt: FreezeReceipt | None = await connector.freeze_status(registry_freeze_id)
+        except (ConnectorError, RegistryNotEnabled):
+            receipt = None
+        if receipt is not None and receipt.status == "active":
+            await apply_registry_status(session, queued, queued_asset, receipt)
+            continue
         before = snapshot(queued)
         queued.status = "active"
         queued.frozen = (
@@ -430,4 +469,235 @@ async def check_expiries(session: AsyncSession) -> tuple[int, int]:
         )
         warned += 1
     await session.flush()
+    await _enqueue_follow_ups(session, today)
     return warned, expired
+
+
+async def _enqueue_follow_ups(session: AsyncSession, today: dt.date) -> None:
+    """Ask the registries about our queued freezes (轮候: only they know when the earlier
+    freeze ends, 查封 26) and re-check the cap of cases whose deposit freezes exceed what is
+    owed after payments (查封 19); one job each per day (deterministic ids)."""
+    queued = await session.scalars(
+        select(Freeze.id).where(
+            Freeze.status == "queued",
+            Freeze.registry_reference.is_not(None),
+            Freeze.expires_on >= today,
+        )
+    )
+    for freeze_id in queued:
+        jobs.enqueue(
+            session, SYNC_JOB, freeze_id, job_id=f"assets:freeze-status:{freeze_id}:{today}"
+        )
+    for case_id in await over_seized_cases(session):
+        jobs.enqueue(session, EXCESS_JOB, case_id, job_id=f"assets:excess:{case_id}:{today}")
+
+
+async def over_seized_cases(session: AsyncSession) -> list[int]:
+    """Open cases whose deposit freezes alone hold more than outstanding + fee outstanding."""
+    rows = await session.execute(
+        select(
+            Freeze.case_id,
+            Freeze.status,
+            Freeze.frozen,
+            Freeze.requested,
+            Case.outstanding,
+            Case.fee,
+            Case.fee_paid,
+        )
+        .join(Asset, Asset.id == Freeze.asset_id)
+        .join(Case, Case.id == Freeze.case_id)
+        .where(
+            Case.status == "open",
+            Freeze.status.in_(IN_FORCE),
+            Asset.kind.in_(sorted(rules.DIVISIBLE_KINDS)),
+        )
+    )
+    held: dict[int, int] = {}
+    owed: dict[int, int] = {}
+    for r in rows:
+        held[r.case_id] = held.get(r.case_id, 0) + (
+            r.frozen if r.status == "active" else r.requested
+        )
+        owed[r.case_id] = r.outstanding + r.fee - r.fee_paid
+    return sorted(case_id for case_id, amount in held.items() if amount > owed[case_id])
+
+
+async def sync_freeze_status(freeze_id: int) -> str | None:
+    """Job body: ask the registry about one queued freeze of ours and follow what it says.
+
+    The network call runs between two short transactions; a registry that does not answer
+    is asked again later (``jobs.Retry``), one that refuses is logged and left for tomorrow.
+    """
+    async with db.unit_of_work() as session:
+        freeze = await session.get(Freeze, freeze_id)
+        if freeze is None or freeze.status != "queued" or not freeze.registry_reference:
+            return None
+        asset = await get_asset(session, freeze.asset_id)
+        registry, reference = asset.registry_name, freeze.registry_reference
+    connector = registries.get_connectors().get(registry)
+    if connector is None:
+        return None
+    try:
+        receipt = await connector.freeze_status(reference)
+    except TransientError as exc:
+        raise jobs.Retry(defer=RETRY_SECONDS) from exc
+    except ConnectorError as exc:
+        log.warning("freeze %s: %s did not report it: %s", freeze_id, registry, exc)
+        return None
+    async with db.unit_of_work() as session:
+        freeze = await get_freeze(session, freeze_id, for_update=True)
+        if freeze.status == "queued":
+            await apply_registry_status(
+                session, freeze, await get_asset(session, asset.id), receipt
+            )
+        return freeze.status
+
+
+async def apply_registry_status(
+    session: AsyncSession, freeze: Freeze, asset: Asset, receipt: FreezeReceipt
+) -> None:
+    """Mirror the registry's view of a queued freeze: it took effect (with the amount and
+    expiry the registry holds), or it ended there; then keep the case within the cap."""
+    if receipt.status == "queued":
+        return
+    before = snapshot(freeze)
+    now = clock.now()
+    freeze.updated_at = now
+    if receipt.status == "active":
+        freeze.status, freeze.frozen = "active", receipt.frozen
+        freeze.expires_on = receipt.until or freeze.expires_on
+        freeze.reason, freeze.warned_on = (
+            "took effect when the earlier freeze ended (查封 26)",
+            None,
+        )
+    else:
+        freeze.status, freeze.frozen = receipt.status, 0
+        freeze.reason = f"{receipt.status} at the registry"
+        freeze.released_at = now
+    await session.flush()
+    audit.record(
+        session,
+        action="freeze.activated" if freeze.status == "active" else f"freeze.{freeze.status}",
+        entity_type="freeze",
+        entity_id=freeze.id,
+        before=before,
+        after={**snapshot(freeze), "reason": freeze.reason, "asset_id": asset.id},
+    )
+    if freeze.status == "active":
+        await release_excess(session, freeze.case_id)
+
+
+async def release_excess(session: AsyncSession, case_id: int) -> int:
+    """Over-seizure (查封 19): release deposit money frozen beyond outstanding + fee outstanding.
+
+    Only divisible freezes are cut, and never below what is owed: queued ones first (they
+    are not in force yet), then active ones newest first, in part when the registry allows
+    (``reduce`` keeps the freeze's rank). Indivisible assets stay (the proviso of 查封 19).
+    Returns the fen released.
+    """
+    case = await cases.get_case(session, case_id, for_update=True)
+    if case.status != "open":
+        return 0  # the end of the case releases everything (release_case_freezes)
+    rows = (
+        await session.execute(
+            select(Freeze, Asset)
+            .join(Asset, Asset.id == Freeze.asset_id)
+            .where(
+                Freeze.case_id == case_id,
+                Freeze.status.in_(IN_FORCE),
+                Asset.kind.in_(sorted(rules.DIVISIBLE_KINDS)),
+            )
+            .order_by(Freeze.id.desc())
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+
+    def held(freeze: Freeze, asset: Asset) -> int:
+        return rules.weight(
+            asset.kind,
+            status=freeze.status,
+            frozen=freeze.frozen,
+            requested=freeze.requested,
+            value=asset.value,
+        )
+
+    excess = sum(held(f, a) for f, a in rows) - (case.outstanding + case.fee_outstanding)
+    released = 0
+    for freeze, asset in sorted(rows, key=lambda row: row[0].status != "queued"):
+        if excess <= 0:
+            break
+        weight = held(freeze, asset)
+        if weight <= excess:
+            await end_at_registry(
+                session, freeze, asset, status="released", reason="over-seizure (查封 19)"
+            )
+            cut = weight
+        elif freeze.status == "active":
+            cut = await _reduce(session, freeze, asset, excess)
+        else:
+            continue  # a queued freeze is cut when it takes effect
+        excess -= cut
+        released += cut
+    return released
+
+
+async def _reduce(session: AsyncSession, freeze: Freeze, asset: Asset, amount: int) -> int:
+    """Release ``amount`` fen of an active deposit freeze at the registry and here."""
+    before = snapshot(freeze)
+    connector = registries.connector(asset.registry_name)
+    receipt = await registries.call(
+        asset.registry_name,
+        connector.reduce(
+            freeze.registry_reference or "",
+            amount,
+            f"{freeze.idempotency_key}-reduce-{freeze.frozen}-{amount}",
+        ),
+    )
+    cut = freeze.frozen - receipt.frozen
+    freeze.frozen = receipt.frozen
+    freeze.updated_at = clock.now()
+    await session.flush()
+    audit.record(
+        session,
+        action="freeze.reduced",
+        entity_type="freeze",
+        entity_id=freeze.id,
+        before=before,
+        after={**snapshot(freeze), "released": cut, "reason": "over-seizure (查封 19)"},
+    )
+    return cut
+
+
+async def release_case_freezes(case_id: int) -> int:
+    """Job body: the case ended, so nothing is left to secure; release each of its freezes
+    in force (deducted money and sold assets are already out), one transaction each.
+
+    A registry that does not answer leaves its freeze for a job retry; the others go on.
+    """
+    async with db.unit_of_work() as session:
+        case = await cases.get_case(session, case_id)
+        if case.status == "open" or case.status in KEEPS_FREEZES:
+            return 0
+        reason = f"case {case.status}: nothing left to secure (查封 19)"
+        ids = list(
+            await session.scalars(
+                select(Freeze.id)
+                .where(Freeze.case_id == case_id, Freeze.status.in_(IN_FORCE))
+                .order_by(Freeze.id)
+            )
+        )
+    released = failed = 0
+    for freeze_id in ids:
+        try:
+            async with db.unit_of_work() as session:
+                freeze = await get_freeze(session, freeze_id, for_update=True)
+                if freeze.status not in IN_FORCE:
+                    continue
+                asset = await get_asset(session, freeze.asset_id)
+                await end_at_registry(session, freeze, asset, status="released", reason=reason)
+                released += 1
+        except RegistryUnavailable:
+            failed += 1
+    if failed:
+        raise jobs.Retry(defer=RETRY_SECONDS)
+    return released

@@ -30,6 +30,7 @@ from enforcement.cases.models import Party
 from enforcement.core import audit, clock, db, jobs
 from enforcement.core.auth import Principal, ensure_court
 from enforcement.core.identifiers import mask_id_number
+from enforcement.core.schemas import decode_cursor, encode_cursor
 
 RUN_JOB = "assets.run_inquiry_task"
 POLL_JOB = "assets.poll_inquiry_task"
@@ -137,10 +138,15 @@ async def get_inquiry(
         ).scalars()
     )
     inquiry.status = derive_status([t.status for t in tasks])
+    return inquiry, _progress(tasks)
+
+
+def _progress(tasks: Sequence[InquiryTask]) -> list[RegistryProgress]:
+    """One entry per registry, summed over the respondents, in task order."""
     by_registry: dict[str, list[InquiryTask]] = {}
     for task in tasks:
         by_registry.setdefault(task.registry_name, []).append(task)
-    progress = [
+    return [
         RegistryProgress(
             registry=name,
             status=_registry_status([t.status for t in group]),
@@ -149,7 +155,46 @@ async def get_inquiry(
         )
         for name, group in by_registry.items()
     ]
-    return inquiry, progress
+
+
+async def list_case_inquiries(
+    session: AsyncSession,
+    principal: Principal,
+    case_id: int,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[tuple[Inquiry, list[RegistryProgress]]], str | None]:
+    """A case's inquiries, newest first, each with its per-registry progress (own court)."""
+    await cases.get_case_for(session, principal, case_id)
+    query = (
+        select(Inquiry)
+        .where(Inquiry.case_id == case_id)
+        .order_by(Inquiry.id.desc())
+        .limit(limit + 1)
+        .execution_options(populate_existing=True)
+    )
+    after = decode_cursor(cursor)
+    if after is not None:
+        query = query.where(Inquiry.id < int(after.get("id", 0)))
+    found = list((await session.execute(query)).scalars())
+    next_cursor = encode_cursor({"id": found[limit - 1].id}) if len(found) > limit else None
+    found = found[:limit]
+    tasks: dict[int, list[InquiryTask]] = {i.id: [] for i in found}
+    if found:
+        rows = await session.execute(
+            select(InquiryTask)
+            .where(InquiryTask.inquiry_id.in_(list(tasks)))
+            .order_by(InquiryTask.id)
+            .execution_options(populate_existing=True)
+        )
+        for task in rows.scalars():
+            tasks[task.inquiry_id].append(task)
+    result = []
+    for inquiry in found:
+        inquiry.status = derive_status([t.status for t in tasks[inquiry.id]])
+        result.append((inquiry, _progress(tasks[inquiry.id])))
+    return result, next_cursor
 
 
 def derive_status(statuses: Sequence[str]) -> str:

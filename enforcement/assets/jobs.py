@@ -28,16 +28,26 @@ async def nightly_sweep(ctx: dict[str, Any]) -> None:
         await sweep.start_sweep(session, trigger="cron")
 
 
-@jobs.job(sweep.BATCH_JOB)
+@jobs.job(sweep.FANOUT_JOB)
 async def enqueue_sweep_batch(ctx: dict[str, Any], sweep_id: int, after_id: int) -> None:
-    """Enqueue the next batch of subjects of a sweep."""
+    """Enqueue the batch jobs of the next ranges of a sweep's subjects."""
     await sweep.enqueue_batch(sweep_id, after_id)
 
 
-@jobs.job(sweep.SUBJECT_JOB, timeout_seconds=120)
-async def sweep_subject(ctx: dict[str, Any], row_id: int) -> None:
-    """Re-query one respondent, at most once per sweep."""
-    await sweep.process_subject(row_id)
+@jobs.job(sweep.BATCH_JOB, timeout_seconds=300)
+async def sweep_batch(ctx: dict[str, Any], sweep_id: int, first_id: int, last_id: int) -> None:
+    """Re-query a range of a sweep's subjects, each at most once per sweep.
+
+    A second try means the first died (killed worker, timeout): its claims are closed as
+    interrupted, never asked again.
+    """
+    await sweep.process_batch(
+        sweep_id,
+        first_id,
+        last_id,
+        window=sweep.worker_window(),
+        retried=int(ctx.get("job_try") or 1) > 1,
+    )
 
 
 @jobs.job(sweep.POLL_JOB)
@@ -62,3 +72,5 @@ async def check_freezes(ctx: dict[str, Any]) -> None:
 _settings = get_settings()
 jobs.cron("assets.nightly_sweep", hour=_settings.sweep_hour, minute=_settings.sweep_minute)
 jobs.cron("assets.check_freezes", hour=1, minute=30)
+
+from enforcement.assets import freeze_jobs  # noqa: E402,F401  (registers the freeze jobs)

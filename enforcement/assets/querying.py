@@ -2,12 +2,16 @@
 
 An asynchronous registry (the bank) is submitted to and peeked at once; if it is still
 working, the caller stores the handle and re-enqueues a poll job with a delay, so no worker
-slot waits on a bank. Failures come back as values, classified once by ``connectors.errors``.
+slot waits on a bank. The sweep first polls a few times with short backoff (``ask_all``'s
+``poll_delays``): the bank usually answers within a second, and a deferred job per subject
+cost more than the wait. Failures come back as values, classified once by
+``connectors.errors``.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from connectors.base import Connector, PendingQuery, QueryResult, Subject
@@ -64,8 +68,25 @@ async def poll(connector: Connector, pending: PendingQuery) -> QueryResult | Non
         return failure(exc)
 
 
-async def ask_all(connectors: dict[str, Connector], subject: Subject) -> dict[str, Outcome]:
+async def ask_and_wait(
+    connector: Connector, subject: Subject, poll_delays: Sequence[float] = ()
+) -> Outcome:
+    """``ask``, then poll a pending answer after each of ``poll_delays`` until it comes."""
+    outcome = await ask(connector, subject)
+    for delay in poll_delays:
+        if not isinstance(outcome, PendingQuery):
+            break
+        await asyncio.sleep(delay)
+        outcome = (await poll(connector, outcome)) or outcome
+    return outcome
+
+
+async def ask_all(
+    connectors: Mapping[str, Connector], subject: Subject, poll_delays: Sequence[float] = ()
+) -> dict[str, Outcome]:
     """Ask every registry at once; each answers (or fails) for itself."""
     names = list(connectors)
-    outcomes = await asyncio.gather(*(ask(connectors[n], subject) for n in names))
+    outcomes = await asyncio.gather(
+        *(ask_and_wait(connectors[n], subject, poll_delays) for n in names)
+    )
     return dict(zip(names, outcomes, strict=True))

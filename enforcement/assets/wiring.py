@@ -3,7 +3,8 @@
 ``startup`` builds the connectors from ``settings.connectors`` into the process-wide holder
 (``registries``); with Redis configured their rate limits are shared by every worker. Tests
 install their own (built on ``httpx.ASGITransport``) with ``registries.set_connectors``;
-``startup`` leaves connectors a test installed alone.
+``startup`` leaves connectors a test installed alone. With time travel allowed (demos), the
+connectors send the service date as ``X-Mock-Today`` so the mock registries agree on expiry.
 """
 
 from __future__ import annotations
@@ -15,20 +16,24 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connectors.registry import ConnectorMap, build_connectors
-from enforcement.assets import registries
+from connectors.registry import ConnectorMap, build_connectors, discover
+from enforcement.assets import freeze_jobs, registries
 from enforcement.assets.models import Asset, Freeze
+from enforcement.cases.events import CaseClosed, CaseSatisfied
 from enforcement.cases.models import Case
-from enforcement.core import clock, stats
+from enforcement.core import clock, events, stats
 from enforcement.core.settings import Settings
 
+SERVICE_TODAY = "enforcement.core.clock:today"
 _owned: ConnectorMap | None = None
 _redis: Redis | None = None
 
 
 def wire() -> None:
-    """Register the "assets" statistics provider."""
+    """Register the "assets" statistics provider; release freezes when a case ends."""
     stats.register("assets", asset_stats)
+    events.subscribe(CaseSatisfied, freeze_jobs.on_case_ended)
+    events.subscribe(CaseClosed, freeze_jobs.on_case_ended)
 
 
 async def startup(settings: Settings) -> None:
@@ -38,7 +43,12 @@ async def startup(settings: Settings) -> None:
         return
     if settings.redis_url:
         _redis = Redis.from_url(settings.redis_url)
-    _owned = build_connectors(settings.connectors, redis=_redis)
+    plugins = discover()
+    config: dict[str, dict[str, Any]] = {k.lower(): dict(v) for k, v in settings.connectors.items()}
+    if settings.allow_time_travel:  # demos: the mock registries expire by the service clock
+        for name in plugins:
+            config.setdefault(name, {}).setdefault("mock_today_from", SERVICE_TODAY)
+    _owned = build_connectors(config, redis=_redis, plugins=plugins)
     registries.set_connectors(_owned)
 
 

@@ -1,10 +1,15 @@
 """The audit log: every state change, who made it, before and after, in a hash chain.
 
 Services call ``record(session, ...)``, which only buffers. The unit of work calls
-``write_pending`` right before the commit: it takes a transaction-scoped advisory lock on
-PostgreSQL (SQLite has one writer anyway), reads the chain's head and appends, so the chain
-order is the commit order and the lock is held for the shortest time. ``verify`` recomputes
-the chain and reports the first record that was changed, removed or inserted.
+``write_pending`` right before the commit. Each record is appended by advancing the single
+``audit_head`` row (next seq, new hash, the old hash kept as ``prev_hash``) and inserting the
+record from what that UPDATE returned: one statement per record on PostgreSQL, where the row
+lock on the head orders the chain by commit and is held for the shortest possible time (hot
+paths such as bidding pay one round trip, not a lock + read + insert).
+
+``hash = sha256(prev_hash | seq | canonical JSON of the record)``; ``verify`` recomputes the
+chain and reports the first record that was changed, removed or inserted, and a head that does
+not match the last record (the tail was cut).
 """
 
 from __future__ import annotations
@@ -20,10 +25,9 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enforcement.core import clock
-from enforcement.core.models import AuditRecord
+from enforcement.core.models import AuditHead, AuditRecord
 
 GENESIS = "0" * 64
-_AUDIT_LOCK_KEY = 7_301_001
 _PENDING = "audit_pending"
 
 
@@ -72,33 +76,76 @@ def discard_pending(session: AsyncSession) -> None:
     session.info.pop(_PENDING, None)
 
 
+_APPEND_SQL = text(
+    """
+    WITH head AS (
+        UPDATE audit_head
+        SET seq = seq + 1,
+            prev_hash = hash,
+            hash = encode(
+                sha256(convert_to(
+                    hash || '|' || (seq + 1)::text || '|' || CAST(:payload AS text), 'UTF8'
+                )),
+                'hex'
+            )
+        WHERE id = 1
+        RETURNING seq, prev_hash, hash
+    )
+    INSERT INTO audit_log (seq, at, actor, actor_role, court_code, action, entity_type,
+                           entity_id, before, after, prev_hash, hash)
+    SELECT head.seq, CAST(:at AS timestamptz), CAST(:actor AS text), CAST(:actor_role AS text),
+           CAST(:court_code AS text), CAST(:action AS text), CAST(:entity_type AS text),
+           CAST(:entity_id AS text), CAST(:before AS json), CAST(:after AS json),
+           head.prev_hash, head.hash
+    FROM head
+    """
+)
+
+
 async def write_pending(session: AsyncSession) -> None:
-    """Append the buffered records to the chain, under the chain lock."""
+    """Append the buffered records to the chain (see the module docstring)."""
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
-    head = (
-        await session.execute(
-            select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
-        )
-    ).first()
-    seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
+        for item in pending:
+            await session.execute(
+                _APPEND_SQL,
+                {
+                    **item,
+                    "payload": canonical_payload(**item),
+                    "before": _json_or_none(item["before"]),
+                    "after": _json_or_none(item["after"]),
+                },
+            )
+        return
+    head = await session.get(AuditHead, 1, with_for_update=True)
+    if head is None:
+        raise RuntimeError("audit_head row missing: run the migrations")
     for item in pending:
-        seq += 1
-        digest = chain_hash(seq=seq, prev_hash=prev_hash, **item)
-        session.add(AuditRecord(seq=seq, prev_hash=prev_hash, hash=digest, **item))
-        prev_hash = digest
+        seq = head.seq + 1
+        digest = chain_hash(seq=seq, prev_hash=head.hash, **item)
+        session.add(AuditRecord(seq=seq, prev_hash=head.hash, hash=digest, **item))
+        head.seq, head.prev_hash, head.hash = seq, head.hash, digest
     await session.flush()
 
 
-def chain_hash(*, seq: int, prev_hash: str, at: dt.datetime, **fields: Any) -> str:
-    """SHA-256 over the canonical JSON of a record and its predecessor's hash."""
-    payload = {"seq": seq, "prev_hash": prev_hash, "at": at.astimezone(dt.UTC).isoformat()}
-    payload.update({k: fields[k] for k in sorted(fields)})
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()
+def canonical_payload(*, at: dt.datetime, **fields: Any) -> str:
+    """The record's fields as canonical JSON (sorted keys, no spaces, UTC time)."""
+    payload = {"at": at.astimezone(dt.UTC).isoformat(), **fields}
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def chain_hash(*, seq: int, prev_hash: str, **fields: Any) -> str:
+    """SHA-256 over the predecessor's hash, the sequence number and the record."""
+    blob = f"{prev_hash}|{seq}|{canonical_payload(**fields)}"
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _json_or_none(value: dict[str, Any] | None) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -127,6 +174,11 @@ async def verify(session: AsyncSession, batch: int = 5000) -> VerifyResult:
             .all()
         )
         if not rows:
+            head = await session.get(AuditHead, 1)
+            if head is not None and (head.seq, head.hash) != (last_seq, prev_hash):
+                return VerifyResult(
+                    False, checked, f"the chain ends at {last_seq} but its head says {head.seq}"
+                )
             return VerifyResult(True, checked)
         for row in rows:
             if row.seq != expected_seq:

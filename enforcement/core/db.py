@@ -68,6 +68,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(UTC)
 
 
+SQLITE_IMMEDIATE = "enforcement_sqlite_immediate"
+"""Execution option: begin this connection's transaction with the SQLite write lock."""
+
 _engine: AsyncEngine | None = None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
@@ -84,15 +87,29 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEn
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    """Embedded mode: a unit of work starts with BEGIN IMMEDIATE.
+
+    SQLite has one writer. A deferred transaction that read first and writes later fails at
+    once if another writer committed in between (a stale WAL snapshot), so concurrent requests
+    would lose writes. A unit of work (which may write) takes the write lock at BEGIN, which
+    serialises writers while plain readers keep running beside them in WAL mode; the busy
+    timeout makes the next writer wait. This follows SQLAlchemy's recipe for pysqlite and
+    aiosqlite (we emit BEGIN ourselves), which also makes SAVEPOINTs behave.
+    """
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # aiosqlite starts transactions lazily; BEGIN IMMEDIATE-like behaviour is not needed
-        # because one process writes. WAL lets readers run beside the writer.
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def configure(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -138,6 +155,8 @@ async def unit_of_work() -> AsyncIterator[AsyncSession]:
 
     async with get_sessionmaker()() as session:
         try:
+            if session.get_bind().dialect.name == "sqlite":
+                await session.connection(execution_options={SQLITE_IMMEDIATE: True})
             await clock_store.refresh(session)
             yield session
             await audit.write_pending(session)

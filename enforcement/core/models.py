@@ -47,6 +47,18 @@ class AuditRecord(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditHead(Base):
+    """The chain's head (one row): the last seq and hash; appending updates it, so its row
+    lock orders the chain by commit."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class IdempotencyRecord(Base):
     """The first response to a side-effecting POST, replayed for a repeat with the same key."""
 

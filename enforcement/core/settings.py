@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,9 +47,16 @@ class Settings(BaseSettings):
     sweep_hour: int = 2
     sweep_minute: int = 0
     sweep_batch_size: int = 200
+    sweep_subjects_in_flight: int = Field(
+        default=100, ge=1, description="subjects one worker process queries at once"
+    )
     worker_max_jobs: int = 100
     worker_poll_delay: float = 0.1
     credit_rate_limit_per_minute: int = 600
+    screening_hmac_key: SecretStr = Field(
+        default=SecretStr("embedded-screening-log-key"),
+        description="HMAC key of the screening log's query hashes; set your own in production",
+    )
     sql_echo: bool = False
 
 

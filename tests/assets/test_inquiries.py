@@ -212,3 +212,36 @@ async def test_every_query_is_audited_with_purpose_and_operator(
     assert record.after["operator"].startswith("officer:")
     assert "*" in record.after["subjects"][0]
     assert dt.date  # keep import used
+
+
+async def test_a_cases_inquiries_are_listed_newest_first_for_its_court(
+    client, officer, make_token, connectors, drain
+):
+    case = await case_for(client, officer, rich_person())
+    first = await _inquire(client, officer, case["id"], purpose="第一次")
+    await drain()
+    second = await _inquire(client, officer, case["id"], registries=["vehicle"])
+    other_case = await case_for(client, officer, poor_person())
+    await _inquire(client, officer, other_case["id"])
+
+    listed = (await client.get(f"/cases/{case['id']}/inquiries", headers=officer)).json()
+    assert [i["id"] for i in listed["items"]] == [second["id"], first["id"]]
+    assert listed["next_cursor"] is None
+    newest, oldest = listed["items"]
+    assert newest["status"] == "pending"
+    assert [r["registry"] for r in newest["registries"]] == ["vehicle"]
+    assert (oldest["status"], oldest["purpose"]) == ("done", "第一次")
+    assert oldest == (await client.get(f"/inquiries/{first['id']}", headers=officer)).json()
+
+    page = (await client.get(f"/cases/{case['id']}/inquiries?limit=1", headers=officer)).json()
+    assert [i["id"] for i in page["items"]] == [second["id"]]
+    rest = await client.get(
+        f"/cases/{case['id']}/inquiries?limit=1&cursor={page['next_cursor']}", headers=officer
+    )
+    assert [i["id"] for i in rest.json()["items"]] == [first["id"]]
+
+    other_court = await make_token("officer", court="甘0102")
+    denied = await client.get(f"/cases/{case['id']}/inquiries", headers=other_court)
+    assert denied.status_code == 403
+    assert (await client.get(f"/cases/{case['id']}/inquiries")).status_code == 401
+    assert (await client.get("/cases/999999/inquiries", headers=officer)).status_code == 404

@@ -8,8 +8,7 @@ from sqlalchemy import select, update
 
 from connectors.mock import data
 from enforcement.assets import sweep
-from enforcement.assets.models import SweepSubject
-from enforcement.cases.models import Case
+from enforcement.assets.models import Asset, SweepSubject
 from enforcement.core import clock, db
 
 from .helpers import bulk_cases, case_for, expected_assets
@@ -89,37 +88,96 @@ async def test_failing_registry_is_recorded_per_registry(client, admin, install,
     assert run["assets_new"] > 0
 
 
-async def test_a_claimed_subject_is_not_queried_again_until_its_lease_expires(
+async def test_a_dead_workers_claim_is_closed_not_queried_again(
     client, admin, connectors, drain, request_counts, frozen_clock
 ):
-    await bulk_cases(3)
+    ids = await bulk_cases(3)
     async with db.unit_of_work() as s:
         run, _ = await sweep.start_sweep(s, trigger="test", enqueue=False)
         rows = list(
             (
-                await s.execute(select(SweepSubject.id).where(SweepSubject.sweep_id == run.id))
+                await s.execute(
+                    select(SweepSubject.id)
+                    .where(SweepSubject.sweep_id == run.id)
+                    .order_by(SweepSubject.id)
+                )
             ).scalars()
         )
-        # a worker claimed the first subject and died
+        # a worker claimed the first subject, asked the registries and died
         await s.execute(
             update(SweepSubject)
             .where(SweepSubject.id == rows[0])
             .values(status="running", claimed_at=clock.now())
         )
-    assert await sweep.process_subject(rows[0]) is False
-    assert await sweep.process_subject(rows[1]) is True
-    assert await sweep.process_subject(rows[1]) is False, "done: never twice"
+    window = sweep.Window(10)
+    assert await sweep.process_batch(run.id, rows[0], rows[-1], window=window) == 2
+    assert await sweep.process_batch(run.id, rows[0], rows[-1], window=window) == 0, "never twice"
+    assert len(_vehicle_queries(request_counts)) == 2
+    assert f"GET /vehicle/owners/{ids[0]}/vehicles" not in request_counts
+    await sweep.finish(run.id)
+    async with db.unit_of_work() as s:
+        assert (await sweep.get_sweep(s, run.id)).status == "running", "one claim is open"
+
+    # arq re-runs the batch job of the dead worker: its claim is closed, not asked again
+    assert await sweep.process_batch(run.id, rows[0], rows[-1], window=window, retried=True) == 0
+    assert f"GET /vehicle/owners/{ids[0]}/vehicles" not in request_counts
+    await sweep.finish(run.id)
+    async with db.unit_of_work() as s:
+        summary = await sweep.get_sweep(s, run.id)
+    assert summary.status == "done"
+    assert summary.run.finished_at is not None
+    assert summary.errors[sweep.INTERRUPTED]["count"] == 1
+    assert window.free == window.size
+
+
+async def test_a_claim_older_than_the_lease_is_closed_by_the_finish_check(
+    client, admin, connectors, frozen_clock
+):
+    await bulk_cases(2)
+    async with db.unit_of_work() as s:
+        run, _ = await sweep.start_sweep(s, trigger="test", enqueue=False)
+        await s.execute(
+            update(SweepSubject)
+            .where(SweepSubject.sweep_id == run.id)
+            .values(status="running", claimed_at=clock.now())
+        )
+    await sweep.finish(run.id)
+    async with db.unit_of_work() as s:
+        assert (await sweep.get_sweep(s, run.id)).subjects_done == 0
     frozen_clock.advance(sweep.LEASE + dt.timedelta(seconds=1))
-    assert await sweep.process_subject(rows[0]) is True, "the dead worker's claim is taken over"
+    await sweep.finish(run.id)
+    async with db.unit_of_work() as s:
+        summary = await sweep.get_sweep(s, run.id)
+    assert summary.status == "done"
+    assert summary.errors[sweep.INTERRUPTED]["count"] == 2
+
+
+async def test_second_night_counts_changed_and_gone_assets(
+    client, admin, connectors, drain, frozen_clock
+):
+    ids = await bulk_cases(6)
+    first = (await client.post("/sweeps", headers=admin)).json()["id"]
     await drain()
     async with db.unit_of_work() as s:
-        statuses = (
-            (await s.execute(select(SweepSubject.status).where(SweepSubject.id.in_(rows[:2]))))
-            .scalars()
-            .all()
-        )
-        assert set(statuses) <= {"done", "waiting"}
-        assert await s.scalar(select(Case.id).limit(1))
+        target = (
+            await s.execute(select(Asset).where(Asset.registry_name == "vehicle").limit(1))
+        ).scalar_one()
+        target.value += 1  # the registry will report the old value: changed
+        s.add(
+            Asset(
+                case_id=target.case_id, party_id=target.party_id, registry_name="vehicle",
+                kind="vehicle", registry_ref="vehicle:gone", description="sold privately",
+                value=1, holder="x", raw={}, status="present", first_seen_at=clock.now(),
+                last_seen_at=clock.now(),
+            )
+        )  # fmt: skip
+    frozen_clock.advance(days=1)
+    second = (await client.post("/sweeps", headers=admin)).json()["id"]
+    assert second != first
+    await drain()
+    run = (await client.get(f"/sweeps/{second}", headers=admin)).json()
+    assert (run["assets_new"], run["assets_changed"], run["assets_gone"]) == (0, 1, 1)
+    assert run["subjects_done"] == len(ids)
 
 
 async def test_cli_run_now_polls_inline(client, admin, connectors, request_counts):

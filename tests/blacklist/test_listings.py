@@ -100,8 +100,8 @@ async def test_minor_is_never_listed(client, officer):
         assert response.json()["error"]["code"] == "minor_not_listable"
 
 
-async def test_stated_birth_date_decides_minority(client, officer):
-    minor = person(birth_date="2010-01-01")
+async def test_birth_date_in_the_id_decides_minority(client, officer):
+    minor = person(id_number=person_id(birth=dt.date(2010, 1, 1)))
     case = await create_case(client, officer, respondents=[minor])
     body = {"case_id": case["id"], "party_id": case["respondents"][0]["id"], "kind": "restricted"}
     response = await client.post("/listings", json=body, headers=officer)

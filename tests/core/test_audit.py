@@ -68,3 +68,28 @@ async def test_actor_is_recorded(uow):
     async with uow() as s:
         row = (await s.execute(select(AuditRecord))).scalar_one()
     assert (row.actor, row.actor_role, row.court_code) == ("officer:amy#3", "officer", "甘0602")
+
+
+async def test_cut_tail_is_detected(uow):
+    await _write(uow, 4)
+    async with uow() as s:
+        await s.execute(delete(AuditRecord).where(AuditRecord.seq == 4))
+    async with uow() as s:
+        result = await audit.verify(s)
+    assert not result.ok
+    assert "ends at 3" in result.problem
+
+
+async def test_concurrent_writers_form_one_chain(uow):
+    import asyncio
+
+    async def write(i: int) -> None:
+        async with uow() as s:
+            audit.record(s, action="test.changed", entity_type="thing", entity_id=i)
+            audit.record(s, action="test.changed", entity_type="thing", entity_id=-i)
+
+    await asyncio.gather(*(write(i) for i in range(1, 21)))
+    async with uow() as s:
+        result = await audit.verify(s)
+    assert result.ok
+    assert result.checked == 40
