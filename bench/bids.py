@@ -9,6 +9,12 @@ starts uvicorn (uvloop + httptools) in a subprocess on a free port and prints:
    ``engine.place_bid`` directly with 200 tasks (the limit), and their ratio (goal ≥ 0.5);
 2. p50/p99 latency at a steady offered load of 100 bids/s over HTTP (goal p99 < 50 ms);
 3. invariant violations of every history (goal: zero).
+
+``--workers N`` serves with N uvicorn worker processes (production runs several API processes
+behind a load balancer); the direct baseline is unchanged (same logic, same 200 tasks). The
+machine is shared: the load average is printed beside the figures, and during the steady phase
+the server's PostgreSQL sessions are sampled (waiting on a lock / idle in a transaction, i.e.
+a lock holder waiting for its Python process) to tell lock queueing from event-loop queueing.
 """
 
 from __future__ import annotations
@@ -195,7 +201,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     """uvicorn with uvloop and httptools, the production serving stack."""
     env = {**os.environ, "ENFORCEMENT_DATABASE_URL": url, "ENFORCEMENT_START_MOCK_REGISTRIES": "0"}
     env.pop("ENFORCEMENT_REDIS_URL", None)
@@ -219,6 +225,8 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
             "--no-access-log",
             "--timeout-keep-alive",
             "120",  # phases in between leave client connections idle longer than the 5 s default
+            "--workers",
+            str(workers),
         ],
         cwd=ROOT,
         env=env,
@@ -364,11 +372,51 @@ class CpuMeter:
         self.tick = os.sysconf("SC_CLK_TCK")
 
     def sample(self) -> tuple[float, float]:
-        """(client, server) CPU seconds so far."""
+        """(client, server) CPU seconds so far (the server with its worker processes)."""
         own = os.times()
-        with open(f"/proc/{self.server_pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return own.user + own.system, (int(fields[11]) + int(fields[12])) / self.tick
+        server = 0
+        for pid in self._tree():
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            server += int(fields[11]) + int(fields[12])
+        return own.user + own.system, server / self.tick
+
+    def _tree(self) -> list[int]:
+        """The server process and its children (uvicorn ``--workers``)."""
+        try:
+            with open(f"/proc/{self.server_pid}/task/{self.server_pid}/children") as children:
+                return [self.server_pid, *map(int, children.read().split())]
+        except OSError:
+            return [self.server_pid]
+
+
+async def sample_sessions(url: str, stop: asyncio.Event) -> dict[str, float]:
+    """Every 10 ms: the benchmark database's sessions waiting on a lock, and those idle in a
+    transaction (a lock holder waiting for its Python process); returns the means."""
+    import asyncpg
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    query = """
+        SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'),
+               count(*) FILTER (WHERE state = 'idle in transaction'),
+               count(*) FILTER (WHERE state = 'active')
+        FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+    """
+    totals, samples = [0, 0, 0], 0
+    try:
+        while not stop.is_set():
+            row = await connection.fetchrow(query)
+            totals = [t + v for t, v in zip(totals, row, strict=True)]
+            samples += 1
+            await asyncio.sleep(0.01)
+    finally:
+        await connection.close()
+    n = max(samples, 1)
+    return {"lock": totals[0] / n, "idle_in_tx": totals[1] / n, "active": totals[2] / n}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -395,7 +443,9 @@ async def main() -> None:
     parser.add_argument("--pg", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
 
     name, url = await create_database(args.pg)
     server = None
@@ -405,7 +455,7 @@ async def main() -> None:
         bidder_ids = [b for b, _ in bidders]
         tokens = [t for _, t in bidders]
         port = free_port()
-        server = start_server(url, port)
+        server = start_server(url, port, args.workers)
         base = f"http://127.0.0.1:{port}/api/v1"
         await wait_ready(base)
         meter = CpuMeter(server.pid)
@@ -425,16 +475,27 @@ async def main() -> None:
                 after = meter.sample()
                 phases[label] = (counts, elapsed, (after[0] - before[0], after[1] - before[1]))
             before = meter.sample()
+            stop = asyncio.Event()
+            sampler = asyncio.create_task(sample_sessions(url, stop))
             latencies, steady = await steady_load(
                 http_place(http, base, auctions[3], tokens), args.rate, args.seconds
             )
             after = meter.sample()
+            stop.set()
+            sessions = await sampler
         violations = {}
         async with db.unit_of_work() as s:
             for auction_id in auctions:
                 violations[auction_id] = await history_violations(s, auction_id)
-        print(f"hot lot, {BIDDERS} concurrent bidders, {args.seconds:.0f} s per phase")
-        h_rate = report("HTTP (uvicorn uvloop+httptools, aiohttp)", *phases["http"])
+        print(
+            f"hot lot, {BIDDERS} concurrent bidders, {args.seconds:.0f} s per phase; server: "
+            f"{args.workers} uvicorn worker process{'es' if args.workers > 1 else ''}; "
+            f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+            f"({os.cpu_count()} CPUs, shared machine)"
+        )
+        h_rate = report(
+            f"HTTP (uvicorn x{args.workers} uvloop+httptools, aiohttp)", *phases["http"]
+        )
         d_rate = report("direct engine on PostgreSQL (the limit)", *phases["direct"])
         u_rate = report("direct engine, bids not audited", *phases["direct_unaudited"])
         print(f"  ratio HTTP / direct: {h_rate / d_rate:.2f} (goal >= 0.5)")
@@ -443,12 +504,18 @@ async def main() -> None:
             f"steady offered load {args.rate:.0f} bids/s over HTTP for {args.seconds:.0f} s: "
             f"{steady['accepted']} accepted, {steady['refused']} bid_too_low, "
             f"{steady['errors']} errors; server CPU "
-            f"{(after[1] - before[1]) / args.seconds:.0%}"
+            f"{(after[1] - before[1]) / args.seconds:.0%} "
+            f"({(after[1] - before[1]) / max(len(latencies), 1) * 1000:.1f} ms per request)"
         )
         print(
             f"  latency p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
             f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms, "
             f"mean {statistics.fmean(latencies) * 1000:.1f} ms (goal p99 < 50 ms)"
+        )
+        print(
+            f"  PostgreSQL sessions, mean over the phase: {sessions['lock']:.2f} waiting on a "
+            f"lock, {sessions['idle_in_tx']:.2f} idle in a transaction (waiting for the API "
+            f"process), {sessions['active']:.2f} active"
         )
         total = sum(len(v) for v in violations.values())
         print(f"invariant violations: {total} {violations if total else ''}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from enforcement.core import clock, db
 from tests.factories import create_case, credit_code, person_id
 
 DAY = dt.timedelta(days=1)
+_REFS = itertools.count(1)  # unique per process; id(session) can repeat once freed
 
 
 async def frozen_asset(
@@ -30,7 +32,7 @@ async def frozen_asset(
             party_id=party_id,
             registry_name="vehicle",
             kind=kind,
-            registry_ref=f"ref-{now.timestamp()}-{value}-{kind}-{id(session)}",
+            registry_ref=f"ref-{kind}-{next(_REFS)}",
             description=f"a {kind}",
             value=value,
             currency="CNY",
