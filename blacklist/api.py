@@ -16,6 +16,7 @@ from blacklist.models import Listing, WebhookSubscription
 from blacklist.normalize import fold, normalize_name, upgrade_legacy_id
 from blacklist.schemas import (
     FeedPage,
+    ListingCorrection,
     ListingCreate,
     ListingRecord,
     ListingRemoval,
@@ -41,8 +42,9 @@ public_router = APIRouter(tags=["lists"], responses=ERROR_RESPONSES)
 
 
 async def _credit_consumer(principal: CreditSystem) -> Principal:
-    """A credit system (or admin) within its per-minute allowance."""
-    await ratelimit.check(principal.key)
+    """A credit system within its per-minute allowance; admins (operators) are not limited."""
+    if principal.role != "admin":
+        await ratelimit.check(principal.key)
     return principal
 
 
@@ -75,6 +77,25 @@ async def create_listing(
         return _record(await service.create_listing(session, principal, body))
 
     return await idempotency.run(handler)
+
+
+@router.patch("/listings/{listing_id}", response_model=ListingRecord, summary="Correct a listing")
+async def correct_listing(
+    listing_id: int,
+    body: ListingCorrection,
+    session: Session,
+    principal: OfficerOrAdmin,
+    idempotency: IdempotencyKey,
+) -> JSONResponse:
+    """Correct an inaccurate listing (失信 Art 12: within 3 working days): grounds, term,
+    aggravation or an organization's related persons. The fields given replace the current
+    ones; the rules of listing still apply (422 names the rule, ``no_change`` when nothing
+    changes); ``version`` goes up and the feed and webhooks carry an ``updated`` event."""
+
+    async def handler() -> ListingRecord:
+        return _record(await service.correct_listing(session, principal, listing_id, body))
+
+    return await idempotency.run(handler, status=200)
 
 
 @router.post(
@@ -177,9 +198,13 @@ async def export(session: Session, principal: CreditConsumer) -> StreamingRespon
 
 
 @router.post("/screen", response_model=ScreenResult, summary="Screen a subject")
-async def screen(body: ScreenRequest, session: Session, principal: CreditConsumer) -> ScreenResult:
-    """Identifiers decide whether the subject is listed or restricted; names only nominate."""
-    return ScreenResult.model_validate(await screening.screen(session, principal, body))
+async def screen(body: ScreenRequest, session: Session, principal: CreditConsumer) -> Response:
+    """Identifiers decide whether the subject is listed or restricted (also as the legal
+    representative, principal, person directly responsible or actual controller of a listed
+    organization); names only nominate. The hot path: the answer is built from stored
+    records without re-validation."""
+    answer = await screening.screen(session, principal, body)
+    return Response(answer, media_type="application/json")
 
 
 def _webhook_read(subscription: WebhookSubscription) -> WebhookRead:

@@ -35,9 +35,7 @@ class Listing(Base):
         Index("ix_listings_case_party", "case_id", "party_id"),
         Index("ix_listings_id_number", "id_number"),
         Index("ix_listings_credit_code", "credit_code"),
-        Index("ix_listings_rep_id_number", "legal_representative_id_number"),
         Index("ix_listings_name_norm", "name_norm"),
-        Index("ix_listings_rep_name_norm", "rep_name_norm"),
         Index("ix_listings_status_ends_on", "status", "ends_on"),
     )
 
@@ -54,10 +52,10 @@ class Listing(Base):
     id_number: Mapped[str | None] = mapped_column(String(18))
     credit_code: Mapped[str | None] = mapped_column(String(18))
     legal_representative: Mapped[str | None] = mapped_column(String(200))
-    rep_name_norm: Mapped[str | None] = mapped_column(String(200))
     legal_representative_id_number: Mapped[str | None] = mapped_column(String(18))
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    aggravated: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default="active")
     removal_reason: Mapped[str | None] = mapped_column(String(32))
     removal_note: Mapped[str | None] = mapped_column(Text)
@@ -68,6 +66,33 @@ class Listing(Base):
     record: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+RELATED_ROLES = ("legal_representative", "principal", "directly_responsible", "actual_controller")
+
+
+class ListingPerson(Base):
+    """A person an organization's listing restricts with it (限消 Art 3), findable by screening."""
+
+    __tablename__ = "listing_persons"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('legal_representative', 'principal', 'directly_responsible', "
+            "'actual_controller')",
+            name="role",
+        ),
+        Index("ix_listing_persons_id_number", "id_number"),
+        Index("ix_listing_persons_name_norm", "name_norm"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    name_norm: Mapped[str] = mapped_column(String(200))
+    id_number: Mapped[str | None] = mapped_column(String(18))
 
 
 class FeedCounter(Base):

@@ -8,7 +8,7 @@ clock, so tests can move time instead of sleeping.
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from fastapi import Request, Response
@@ -118,7 +118,7 @@ class RateLimitedRoute(APIRoute):
     """Renders ``RateLimitExceeded`` with its ``Retry-After`` header (the shared error handler
     knows no headers)."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def route_handler(request: Request) -> Response:

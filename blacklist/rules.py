@@ -31,6 +31,14 @@ ADULT_AGE = 18
 DELETION_WORKING_DAYS = 3
 RELISTING_BAR_MONTHS = 6
 
+RELATED_ROLE_LABELS = {
+    "legal_representative": "legal representative",
+    "principal": "principal person in charge",
+    "directly_responsible": "person directly responsible",
+    "actual_controller": "actual controller",
+}
+"""Whom an organization's restriction also binds (限消 Art 3)."""
+
 REMOVAL_REASONS = (
     "performed",  # 1 全部履行 / 执行完毕
     "settled_and_performed",  # 2 和解协议履行完毕
@@ -165,6 +173,23 @@ def _term_refusal(facts: ListingFacts, today: dt.date) -> Refusal | None:
             "only serious violent obstruction or several grounds extend the term (失信 2)",
         )
     return None
+
+
+def correction_refusal(facts: ListingFacts, today: dt.date) -> Refusal | None:
+    """A correction must leave a listing the law would allow (失信 Art 12): the same checks as
+    listing, less those about the subject and the case, which a correction cannot change."""
+    for check in (_shape_refusal, _art3_refusal, _term_refusal):
+        refusal = check(facts, today)
+        if refusal is not None:
+            return refusal
+    return None
+
+
+def term_years(start: dt.date, end: dt.date | None) -> int | None:
+    """The whole years of a fixed term (None: no fixed term)."""
+    if end is None:
+        return None
+    return ((end.year - start.year) * 12 + end.month - start.month) // 12
 
 
 def listing_end(

@@ -12,6 +12,41 @@ from enforcement.core.identifiers import validate_credit_code, validate_resident
 from enforcement.core.schemas import Schema
 
 ChangeType = Literal["listed", "updated", "removed"]
+RelatedRole = Literal[
+    "legal_representative", "principal", "directly_responsible", "actual_controller"
+]
+
+
+class RelatedPersonIn(Schema):
+    """A person an organization's restriction also covers (限消 Art 3): named and identified,
+    so that screening by their ID number decides."""
+
+    role: RelatedRole = Field(
+        description="legal_representative, principal (主要负责人), directly_responsible "
+        "(直接责任人员) or actual_controller (实际控制人)"
+    )
+    name: str = Field(min_length=1, max_length=200)
+    id_number: str = Field(max_length=40, description="resident ID number (checksum validated)")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a name is required")
+        return value.strip()
+
+    @field_validator("id_number")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return validate_resident_id(upgrade_legacy_id(fold(value)))
+
+
+class RelatedPerson(BaseModel):
+    """A related person as the record publishes it (ID masked in the public tier)."""
+
+    role: str
+    name: str
+    id_number: str | None
 
 
 class ListingCreate(Schema):
@@ -26,6 +61,25 @@ class ListingCreate(Schema):
     adequately_secured: bool = Field(default=False, description="失信 3(1): adequate security")
     later_in_order: bool = Field(default=False, description="失信 3(3): later in the order")
     requested_by_applicant: bool = Field(default=False, description="the applicant applied")
+    related_persons: list[RelatedPersonIn] | None = Field(
+        default=None,
+        max_length=20,
+        description="organizations only: persons restricted with it; the party's legal "
+        "representative is added unless one is named here",
+    )
+
+
+class ListingCorrection(Schema):
+    """A correction of an inaccurate listing (失信 Art 12, within 3 working days): the fields
+    given replace the current ones, the rest stay; the term still counts from the start."""
+
+    grounds: list[str] | None = Field(default=None, max_length=6)
+    years: int | None = Field(default=None, description="term for grounds 2–6: 2, up to 5")
+    aggravated: bool | None = Field(default=None, description="serious violent obstruction")
+    adequately_secured: bool = Field(default=False, description="失信 3(1), for ground 1")
+    later_in_order: bool = Field(default=False, description="失信 3(3), for ground 1")
+    related_persons: list[RelatedPersonIn] | None = Field(default=None, max_length=20)
+    note: str | None = Field(default=None, max_length=2000, description="what was inaccurate")
 
 
 class ListingRemoval(Schema):
@@ -52,6 +106,7 @@ class ListingRecord(BaseModel):
     birth_year: int | None
     legal_representative: str | None
     legal_representative_id_number: str | None
+    related_persons: list[RelatedPerson] = Field(default_factory=list)
     case_id: int
     case_number: str
     court_code: str
@@ -157,5 +212,10 @@ def public_record(record: dict[str, Any], mask: Any) -> dict[str, Any]:
     for key in ("id_number", "legal_representative_id_number"):
         if out.get(key):
             out[key] = mask(out[key])
+    if out.get("related_persons"):
+        out["related_persons"] = [
+            {**p, "id_number": mask(p["id_number"]) if p.get("id_number") else None}
+            for p in out["related_persons"]
+        ]
     out.pop("deletion_deadline", None)
     return out

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from blacklist import feed, rules
 from blacklist.errors import ListingAlreadyRemoved, ListingNotFound, ListingRefused
-from blacklist.models import Listing
+from blacklist.models import Listing, ListingPerson
 from blacklist.normalize import normalize_name
-from blacklist.schemas import ListingCreate
+from blacklist.schemas import ListingCorrection, ListingCreate, RelatedPersonIn
 from enforcement.assets.models import Freeze
 from enforcement.cases import service as cases
 from enforcement.cases.models import Case, Party
@@ -48,12 +49,79 @@ def _base_record(case: Case, party: Party) -> dict[str, Any]:
         "birth_year": birth.year if birth else None,
         "legal_representative": party.legal_representative,
         "legal_representative_id_number": party.legal_representative_id_number,
+        "related_persons": [],
         "case_id": case.id,
         "case_number": case.case_number,
         "court_code": case.court_code,
         "filed_on": case.filed_on.isoformat(),
         "basis": case.basis,
     }
+
+
+def related_persons(
+    party: Party, requested: list[RelatedPersonIn] | None
+) -> list[dict[str, str | None]]:
+    """Whom an organization's listing restricts with it (限消 Art 3): the persons named, and
+    the party's legal representative unless a legal representative is named. 422 for a
+    person debtor (nobody is restricted with a natural person) or a person named twice."""
+    named = [p.model_dump() for p in requested or []]
+    if party.kind != "organization":
+        if named:
+            raise ListingRefused(
+                "only an organization's listing names related persons (限消 3)",
+                code="related_persons_not_applicable",
+            )
+        return []
+    seen: set[tuple[str, str]] = set()
+    for person in named:
+        key = (person["role"], person["id_number"])
+        if key in seen:
+            raise ListingRefused(
+                "a related person is named twice in the same role",
+                code="duplicate_related_person",
+                details={"role": person["role"]},
+            )
+        seen.add(key)
+    if party.legal_representative and not any(p["role"] == "legal_representative" for p in named):
+        named.insert(
+            0,
+            {
+                "role": "legal_representative",
+                "name": party.legal_representative,
+                "id_number": party.legal_representative_id_number,
+            },
+        )
+    return named
+
+
+def _set_persons(
+    session: AsyncSession, listing: Listing, persons: list[dict[str, str | None]]
+) -> None:
+    """Store the related persons (screening finds them) and publish them in the record;
+    the record's legal representative is the first one named."""
+    for person in persons:
+        session.add(
+            ListingPerson(
+                listing_id=listing.id,
+                role=person["role"],
+                name=person["name"],
+                name_norm=normalize_name(person["name"] or ""),
+                id_number=person["id_number"],
+            )
+        )
+    rep = next((p for p in persons if p["role"] == "legal_representative"), None)
+    listing.legal_representative = rep["name"] if rep else None
+    listing.legal_representative_id_number = rep["id_number"] if rep else None
+    record = json.loads(listing.record)
+    record["legal_representative"] = listing.legal_representative
+    record["legal_representative_id_number"] = listing.legal_representative_id_number
+    record["related_persons"] = persons
+    listing.record = _dump(record)
+
+
+def _dump(record: dict[str, Any]) -> str:
+    """Compact JSON text, as stored and passed through by the feed and the export."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 def _refresh_record(listing: Listing, base: dict[str, Any] | None = None) -> None:
@@ -77,7 +145,7 @@ def _refresh_record(listing: Listing, base: dict[str, Any] | None = None) -> Non
             "updated_at": listing.updated_at.isoformat(),
         }
     )
-    listing.record = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    listing.record = _dump(record)
 
 
 async def _frozen_total(session: AsyncSession, case_id: int) -> int:
@@ -150,10 +218,21 @@ async def create_listing(
     if refusal is not None:
         raise ListingRefused(refusal.message, code=refusal.code, details={"rule": refusal.code})
     assert party is not None
-    listing = await _add(session, case, party, data.kind, grounds, data.years, None)
+    persons = related_persons(party, data.related_persons)
+    terms = _Terms(grounds, data.years, data.aggravated)
+    listing = await _add(session, case, party, data.kind, terms, persons, None)
     if data.kind == "dishonest" and await _active(session, case.id, party.id, "restricted") is None:
-        await _add(session, case, party, "restricted", [], None, listing.id)
+        await _add(session, case, party, "restricted", _Terms([], None, False), persons, listing.id)
     return listing
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """What the decision says: grounds, fixed term in years, aggravation."""
+
+    grounds: list[str]
+    years: int | None
+    aggravated: bool
 
 
 async def _add(
@@ -161,11 +240,12 @@ async def _add(
     case: Case,
     party: Party,
     kind: str,
-    grounds: list[str],
-    years: int | None,
+    terms: _Terms,
+    persons: list[dict[str, str | None]],
     implied_by_id: int | None,
 ) -> Listing:
     """Insert a listing, write its record and its ``listed`` feed event."""
+    grounds = terms.grounds
     now, today = clock.now(), clock.today()
     listing = Listing(
         case_id=case.id,
@@ -180,12 +260,10 @@ async def _add(
         id_number=party.id_number,
         credit_code=party.credit_code,
         legal_representative=party.legal_representative,
-        rep_name_norm=(
-            normalize_name(party.legal_representative) if party.legal_representative else None
-        ),
         legal_representative_id_number=party.legal_representative_id_number,
         starts_on=today,
-        ends_on=rules.listing_end(kind, grounds, years, today),
+        ends_on=rules.listing_end(kind, grounds, terms.years, today),
+        aggravated=terms.aggravated,
         status="active",
         version=1,
         record="{}",
@@ -195,6 +273,7 @@ async def _add(
     session.add(listing)
     await session.flush()
     _refresh_record(listing, _base_record(case, party))
+    _set_persons(session, listing, persons)
     seq = await feed.append(session, listing, "listed", None)
     audit.record(
         session,
@@ -276,6 +355,108 @@ async def _end(
         entity_id=listing.id,
         before={"status": "active"},
         after={"status": "removed", "reason": reason, "seq": seq},
+    )
+
+
+async def correct_listing(
+    session: AsyncSession, principal: Principal, listing_id: int, data: ListingCorrection
+) -> Listing:
+    """Correct an inaccurate active listing (失信 Art 12): new grounds, term or related
+    persons within the rules; version bumped, ``updated`` fed. Related persons corrected on
+    a defaulter listing reach the restriction it implied (the same organization)."""
+    listing = await get_listing(session, listing_id, for_update=True)
+    ensure_court(principal, listing.court_code)
+    if listing.status != "active":
+        raise ListingAlreadyRemoved(details={"removal_reason": listing.removal_reason})
+    given = data.model_fields_set
+    grounds = list(dict.fromkeys(data.grounds)) if data.grounds is not None else listing.grounds
+    if "years" in given:
+        years = data.years
+    elif listing.kind != "dishonest" or rules.ABLE_BUT_REFUSES in grounds:
+        years = None  # no fixed term (restriction, ground 1)
+    else:  # keep the decided term; the base term needs no stating
+        years = rules.term_years(listing.starts_on, listing.ends_on)
+        years = None if years == rules.BASE_TERM_YEARS else years
+    aggravated = data.aggravated if data.aggravated is not None else listing.aggravated
+    case = await cases.get_case(session, listing.case_id)
+    facts = rules.ListingFacts(
+        kind=listing.kind,
+        grounds=grounds,
+        years=years,
+        is_respondent=True,
+        case_open=True,
+        subject_kind=listing.subject_kind,
+        birth_date=None,
+        adequately_secured=data.adequately_secured,
+        frozen_total=await _frozen_total(session, case.id),
+        owed_total=case.outstanding + case.fee_outstanding,
+        later_in_order=data.later_in_order,
+        aggravated=aggravated,
+    )
+    refusal = rules.correction_refusal(facts, clock.today())
+    if refusal is not None:
+        raise ListingRefused(refusal.message, code=refusal.code, details={"rule": refusal.code})
+    persons: list[dict[str, str | None]] | None = None
+    if data.related_persons is not None:
+        party = await session.get(Party, listing.party_id)
+        assert party is not None
+        persons = related_persons(party, data.related_persons)
+    ends_on = rules.listing_end(listing.kind, grounds, years, listing.starts_on)
+    before = _correctable(listing)
+    changed = (
+        grounds != listing.grounds
+        or ends_on != listing.ends_on
+        or aggravated != listing.aggravated
+        or (persons is not None and persons != json.loads(listing.record)["related_persons"])
+    )
+    if not changed:
+        raise ListingRefused("the correction changes nothing", code="no_change")
+    listing.grounds = grounds
+    listing.ends_on = ends_on
+    listing.aggravated = aggravated
+    await _corrected(session, listing, persons, data.note, before)
+    if persons is not None and listing.kind == "dishonest":
+        implied = await session.scalars(
+            select(Listing).where(Listing.implied_by_id == listing.id, Listing.status == "active")
+        )
+        for restriction in list(implied):
+            restriction_before = _correctable(restriction)
+            await _corrected(session, restriction, persons, data.note, restriction_before)
+    return listing
+
+
+def _correctable(listing: Listing) -> dict[str, Any]:
+    """The fields a correction may change, for the audit trail."""
+    return {
+        "grounds": list(listing.grounds),
+        "ends_on": listing.ends_on.isoformat() if listing.ends_on else None,
+        "aggravated": listing.aggravated,
+        "related_persons": json.loads(listing.record).get("related_persons", []),
+    }
+
+
+async def _corrected(
+    session: AsyncSession,
+    listing: Listing,
+    persons: list[dict[str, str | None]] | None,
+    note: str | None,
+    before: dict[str, Any],
+) -> None:
+    """Bump the version, rewrite the record and persons, log ``updated`` and audit it."""
+    listing.version += 1
+    listing.updated_at = clock.now()
+    _refresh_record(listing)
+    if persons is not None:
+        await session.execute(delete(ListingPerson).where(ListingPerson.listing_id == listing.id))
+        _set_persons(session, listing, persons)
+    seq = await feed.append(session, listing, "updated", "corrected")
+    audit.record(
+        session,
+        action="listing.corrected",
+        entity_type="listing",
+        entity_id=listing.id,
+        before=before,
+        after={**_correctable(listing), "note": note, "seq": seq, "version": listing.version},
     )
 
 

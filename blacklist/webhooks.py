@@ -143,6 +143,30 @@ async def enable_subscription(
     return subscription
 
 
+async def retry_now(subscription_id: int | None = None) -> list[tuple[int, int]]:
+    """Operators: serve active subscriptions now, without waiting out their backoff; returns
+    (subscription id, events delivered). The failure count stays until a delivery succeeds."""
+    async with db.unit_of_work() as session:
+        query = select(WebhookSubscription.id).where(WebhookSubscription.status == "active")
+        if subscription_id is not None:
+            query = query.where(WebhookSubscription.id == subscription_id)
+        ids = list(await session.scalars(query.order_by(WebhookSubscription.id)))
+        if ids:
+            await session.execute(
+                update(WebhookSubscription)
+                .where(WebhookSubscription.id.in_(ids))
+                .values(next_attempt_at=None)
+            )
+            audit.record(
+                session,
+                action="webhook.retried",
+                entity_type="webhook",
+                entity_id=ids[0] if len(ids) == 1 else "*",
+                after={"subscriptions": ids},
+            )
+    return [(i, await deliver(i)) for i in ids]
+
+
 async def deliveries(
     session: AsyncSession, subscription_id: int, limit: int = 100
 ) -> list[WebhookDelivery]:

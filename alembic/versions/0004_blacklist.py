@@ -1,4 +1,4 @@
-"""blacklist: tables of blacklist (listings, change log, webhooks, screening log)
+"""blacklist: tables of blacklist (listings, related persons, change log, webhooks, screening log)
 
 Revision ID: 0004
 Revises: 0003
@@ -102,10 +102,10 @@ def upgrade() -> None:
     sa.Column('id_number', sa.String(length=18), nullable=True),
     sa.Column('credit_code', sa.String(length=18), nullable=True),
     sa.Column('legal_representative', sa.String(length=200), nullable=True),
-    sa.Column('rep_name_norm', sa.String(length=200), nullable=True),
     sa.Column('legal_representative_id_number', sa.String(length=18), nullable=True),
     sa.Column('starts_on', sa.Date(), nullable=False),
     sa.Column('ends_on', sa.Date(), nullable=True),
+    sa.Column('aggravated', sa.Boolean(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('removal_reason', sa.String(length=32), nullable=True),
     sa.Column('removal_note', sa.Text(), nullable=True),
@@ -127,16 +127,34 @@ def upgrade() -> None:
         batch_op.create_index('ix_listings_credit_code', ['credit_code'], unique=False)
         batch_op.create_index('ix_listings_id_number', ['id_number'], unique=False)
         batch_op.create_index('ix_listings_name_norm', ['name_norm'], unique=False)
-        batch_op.create_index('ix_listings_rep_id_number', ['legal_representative_id_number'], unique=False)
-        batch_op.create_index('ix_listings_rep_name_norm', ['rep_name_norm'], unique=False)
         batch_op.create_index('ix_listings_status_ends_on', ['status', 'ends_on'], unique=False)
+
+    op.create_table('listing_persons',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('listing_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('role', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('name_norm', sa.String(length=200), nullable=False),
+    sa.Column('id_number', sa.String(length=18), nullable=True),
+    sa.CheckConstraint("role IN ('legal_representative', 'principal', 'directly_responsible', 'actual_controller')", name=op.f('ck_listing_persons_role')),
+    sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_listing_persons_listing_id_listings'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_listing_persons'))
+    )
+    with op.batch_alter_table('listing_persons', schema=None) as batch_op:
+        batch_op.create_index('ix_listing_persons_id_number', ['id_number'], unique=False)
+        batch_op.create_index(batch_op.f('ix_listing_persons_listing_id'), ['listing_id'], unique=False)
+        batch_op.create_index('ix_listing_persons_name_norm', ['name_norm'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('listing_persons', schema=None) as batch_op:
+        batch_op.drop_index('ix_listing_persons_name_norm')
+        batch_op.drop_index(batch_op.f('ix_listing_persons_listing_id'))
+        batch_op.drop_index('ix_listing_persons_id_number')
+
+    op.drop_table('listing_persons')
     with op.batch_alter_table('listings', schema=None) as batch_op:
         batch_op.drop_index('ix_listings_status_ends_on')
-        batch_op.drop_index('ix_listings_rep_name_norm')
-        batch_op.drop_index('ix_listings_rep_id_number')
         batch_op.drop_index('ix_listings_name_norm')
         batch_op.drop_index('ix_listings_id_number')
         batch_op.drop_index('ix_listings_credit_code')

@@ -17,7 +17,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enforcement.core import audit, clock
@@ -109,18 +109,8 @@ async def authenticate(session: AsyncSession, token: str) -> Principal | None:
     cached = _token_cache.get(digest)
     if cached is not None and cached[0] > now:
         return cached[1]
-    row = (
-        await session.execute(
-            select(
-                ApiToken.id,
-                ApiToken.name,
-                ApiToken.role,
-                ApiToken.court_code,
-                ApiToken.subject_id,
-                ApiToken.revoked_at,
-            ).where(ApiToken.token_hash == digest)
-        )
-    ).first()
+    connection = await session.connection()  # Core on the connection: no ORM layer per miss
+    row = (await connection.execute(_TOKEN_QUERY, {"digest": digest})).first()
     if row is None or row.revoked_at is not None:
         _token_cache.pop(digest, None)
         return None
@@ -129,6 +119,17 @@ async def authenticate(session: AsyncSession, token: str) -> Principal | None:
         _token_cache.clear()
     _token_cache[digest] = (now + TOKEN_CACHE_SECONDS, principal)
     return principal
+
+
+_TOKEN_QUERY = select(
+    ApiToken.id,
+    ApiToken.name,
+    ApiToken.role,
+    ApiToken.court_code,
+    ApiToken.subject_id,
+    ApiToken.revoked_at,
+).where(ApiToken.token_hash == bindparam("digest"))
+"""Built once: on a hot path a cache miss should cost the round trip, not statement building."""
 
 
 def forget_tokens() -> None:

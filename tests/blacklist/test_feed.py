@@ -173,3 +173,20 @@ async def test_concurrent_writers_and_a_polling_consumer_miss_nothing(uow, engin
     await polling
     assert len(seen) == 200
     assert seen == list(range(1, 201))  # no gap, no duplicate, in order
+
+
+async def test_export_lines_are_the_stored_records_byte_for_byte(client, officer, credit, uow):
+    from sqlalchemy import select
+
+    from blacklist.models import Listing
+    from tests.blacklist.conftest import list_party
+    from tests.factories import create_case, person
+
+    tricky = 'A "B" \\ C,D\t'
+    case = await create_case(client, officer, respondents=[person(tricky + "王")])
+    await list_party(client, officer, case)
+    response = await client.get("/export", headers=credit)
+    async with uow() as s:
+        stored = list(await s.scalars(select(Listing.record).order_by(Listing.id)))
+    assert response.content == ("\n".join(stored) + "\n").encode()
+    assert json.loads(response.text.splitlines()[0])["name"] == tricky + "王"

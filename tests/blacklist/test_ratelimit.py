@@ -52,3 +52,8 @@ async def test_redis_limiter_shares_the_window():
     finally:
         await first.close()
         await second.close()
+
+
+async def test_admins_are_not_limited(client, admin, three_per_minute):
+    for _ in range(5):
+        assert (await client.get("/feed", headers=admin)).status_code == 200

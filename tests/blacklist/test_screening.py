@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import json
 
 import pytest
 from sqlalchemy import select
 
 from blacklist.models import AccessLog
 from enforcement.core.identifiers import make_resident_id
+from enforcement.core.settings import get_settings
 from tests.blacklist.conftest import list_party, listed_case
 from tests.factories import create_case, organization, person, person_id
 
@@ -132,9 +136,24 @@ async def test_every_screening_is_logged(client, officer, credit, uow):
     log = logs[0]
     assert log.actor.startswith("credit:credit-bureau")
     assert id_number not in log.query_hash and len(log.query_hash) == 64
+    asked = json.dumps({"id_number": id_number}, separators=(",", ":")).encode()
+    key = get_settings().screening_hmac_key.get_secret_value().encode()
+    assert log.query_hash == hmac.new(key, asked, hashlib.sha256).hexdigest()
+    assert log.query_hash != hashlib.sha256(asked).hexdigest()  # keyed, not a bare hash
     assert log.result["listings"] == [[listing["id"], 1], [listing["id"] + 1, 1]]
 
 
 async def test_officers_cannot_screen(client, officer):
     response = await client.post("/screen", json={"name": "王伟"}, headers=officer)
     assert response.status_code == 403
+
+
+async def test_name_screening_is_logged_undecided(client, officer, credit, uow):
+    await listed_case(client, officer)
+    result = (await client.post("/screen", json={"name": "张三"}, headers=credit)).json()
+    assert len(result["matches"]) == 2
+    async with uow() as s:
+        log = await s.scalar(select(AccessLog).where(AccessLog.kind == "screen"))
+    assert log is not None
+    assert log.result["decided"] is False and log.result["restricted"] is None
+    assert len(log.result["listings"]) == 2

@@ -210,3 +210,29 @@ async def test_delivery_through_a_real_arq_worker(client, officer, credit, recei
         jobs.set_backend(previous)
         await backend.close()
     assert receiver.ids == ["msg_1", "msg_2"]
+
+
+async def test_operators_retry_now_without_waiting_out_the_backoff(
+    client, officer, credit, receiver, runner
+):
+    hook = await subscribe(client, credit, receiver)
+    receiver.status = 503
+    await listed_case(client, officer)
+    await runner.run_due()
+    waiting = await _subscription(hook["id"])
+    assert waiting.failures == 1 and waiting.next_attempt_at is not None
+    receiver.status = 204
+    assert await webhooks.retry_now() == [(hook["id"], 2)]
+    caught_up = await _subscription(hook["id"])
+    assert (caught_up.failures, caught_up.delivered_seq) == (0, 2)
+    assert receiver.ids == ["msg_1", "msg_2"]
+
+
+def test_cli_commands_are_registered():
+    from typer.testing import CliRunner
+
+    from enforcement.cli import app
+
+    for command in (["lists", "expire", "--help"], ["webhooks", "retry", "--help"]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 0, result.output
