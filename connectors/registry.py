@@ -23,7 +23,7 @@ from connectors.settings import ConnectorSettings
 
 GROUP = "enforcement.connectors"
 REQUIRED = ("query", "submit_query", "fetch_query", "freeze", "release", "deduct")
-ClientFactory = Callable[[str, ConnectorSettings], httpx.AsyncClient]
+TransportFactory = Callable[[str, ConnectorSettings], httpx.AsyncBaseTransport]
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +55,10 @@ def discover(group: str = GROUP) -> dict[str, type]:
 
 
 class ConnectorMap(dict[str, Connector]):
-    """The enabled connectors by registry name; ``aclose`` closes their HTTP clients."""
+    """The enabled connectors by registry name; ``aclose`` closes their HTTP transports."""
 
     async def aclose(self) -> None:
-        """Close every connector's HTTP client."""
+        """Close every connector's HTTP transport."""
         for connector in self.values():
             close = getattr(connector, "aclose", None)
             if close is not None:
@@ -68,16 +68,16 @@ class ConnectorMap(dict[str, Connector]):
 def build_connectors(
     config: Mapping[str, Mapping[str, Any]],
     *,
-    client_factory: ClientFactory | None = None,
+    transport_factory: TransportFactory | None = None,
     redis: Redis | None = None,
     plugins: Mapping[str, type] | None = None,
 ) -> ConnectorMap:
     """Build every discovered connector that its config (defaults if absent) leaves enabled.
 
     ``config`` maps registry name to raw settings (validated by the plugin's settings model);
-    naming a registry that no plugin provides is an error. ``client_factory(name, settings)``
-    injects an ``httpx.AsyncClient`` (tests: ``ASGITransport``, ``MockTransport``); the
-    connector owns and closes it. With ``redis``, each registry's rate limit is shared by all
+    naming a registry that no plugin provides is an error. ``transport_factory(name, settings)``
+    injects an httpx transport (tests: ``ASGITransport``, ``MockTransport``); the connector
+    owns and closes it. With ``redis``, each registry's rate limit is shared by all
     workers (key ``connectors:rate:<name>``); otherwise it is per process.
     """
     plugins = discover() if plugins is None else plugins
@@ -103,7 +103,7 @@ def build_connectors(
             )
         else:
             limiter = LocalRateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
-        client = client_factory(name, settings) if client_factory else None
-        http = RegistryClient(name, settings, client=client, limiter=limiter)
+        transport = transport_factory(name, settings) if transport_factory else None
+        http = RegistryClient(name, settings, transport=transport, limiter=limiter)
         connectors[name] = cls(settings, http)
     return connectors

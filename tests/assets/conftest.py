@@ -69,13 +69,13 @@ async def install(mock_app: Starlette, request_counts: Counter[str]) -> AsyncIte
                 settings["base_url"] = f"{url}/{name}"
             config[name] = settings
 
-        def factory(name: str, settings: ConnectorSettings) -> httpx.AsyncClient:
+        def factory(name: str, settings: ConnectorSettings) -> httpx.AsyncBaseTransport:
             inner: httpx.AsyncBaseTransport = (
                 httpx.ASGITransport(app=mock_app) if url is None else httpx.AsyncHTTPTransport()
             )
-            return httpx.AsyncClient(transport=CountingTransport(name, inner, request_counts))
+            return CountingTransport(name, inner, request_counts)
 
-        connectors = build_connectors(config, client_factory=factory, plugins=PLUGINS)
+        connectors = build_connectors(config, transport_factory=factory, plugins=PLUGINS)
         made.append(connectors)
         registries.set_connectors(connectors)
         return connectors

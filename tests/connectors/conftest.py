@@ -107,14 +107,14 @@ def target(request: pytest.FixtureRequest, mock_app: Starlette) -> Iterator[tupl
 def asgi_factory(
     app: Starlette,
     wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
-) -> Callable[[str, ConnectorSettings], httpx.AsyncClient]:
-    """A client factory sending every connector's requests into ``app`` in-process."""
+) -> Callable[[str, ConnectorSettings], httpx.AsyncBaseTransport]:
+    """A transport factory sending every connector's requests into ``app`` in-process."""
 
-    def factory(name: str, settings: ConnectorSettings) -> httpx.AsyncClient:
+    def factory(name: str, settings: ConnectorSettings) -> httpx.AsyncBaseTransport:
         transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=app)
         if wrap is not None:
             transport = wrap(transport)
-        return httpx.AsyncClient(transport=transport)
+        return transport
 
     return factory
 
@@ -133,7 +133,7 @@ async def build(target: tuple[str, Starlette]) -> AsyncIterator[Build]:
                 settings["base_url"] = f"{where}/{name}"
             config[name] = settings
         factory = asgi_factory(app) if where == "asgi" else None
-        connectors = build_connectors(config, client_factory=factory, plugins=PLUGINS)
+        connectors = build_connectors(config, transport_factory=factory, plugins=PLUGINS)
         made.append(connectors)
         return connectors
 

@@ -178,8 +178,8 @@ async def test_both_transports_over_real_http(live_server: object, transport: st
     }
     connectors = build_connectors(config, plugins=PLUGINS)
     try:
-        client = connectors["vehicle"].http.client  # type: ignore[attr-defined]
-        assert isinstance(client._transport, AiohttpTransport) == (transport == "aiohttp")
+        sender = connectors["vehicle"].http.transport  # type: ignore[attr-defined]
+        assert isinstance(sender, AiohttpTransport) == (transport == "aiohttp")
         for connector in connectors.values():
             assert (await connector.query(person())).assets
     finally:

@@ -45,8 +45,10 @@ class Harness:
         **settings: Any,
     ) -> RegistryClient:
         config = VehicleSettings(**{**FAST, "base_url": "http://mock/vehicle", **settings})
-        http = httpx.AsyncClient(transport=transport or httpx.ASGITransport(app=self.app))
-        client = RegistryClient("vehicle", config, client=http, limiter=limiter, sleep=self._sleep)
+        http = transport or httpx.ASGITransport(app=self.app)
+        client = RegistryClient(
+            "vehicle", config, transport=http, limiter=limiter, sleep=self._sleep
+        )
         self.clients.append(client)
         return client
 
@@ -108,9 +110,7 @@ async def test_garbage_fields_are_permanent(mock_app: Starlette) -> None:
         return httpx.Response(200, json={"vehicles": [{"vin": "X"}]})
 
     settings = VehicleSettings(**FAST)
-    http = RegistryClient(
-        "vehicle", settings, client=httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    )
+    http = RegistryClient("vehicle", settings, transport=httpx.MockTransport(handler))
     connector = VehicleConnector(settings, http)
     with pytest.raises(PermanentError):
         await connector.query(person())

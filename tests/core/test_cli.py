@@ -30,7 +30,9 @@ def cli_db(tmp_path_factory) -> Path:
 
 
 def test_keys_create_prints_token_last_and_stores_only_its_hash(cli_db):
-    result = _run(cli_db, "keys", "create", "--role", "officer", "--court", "甘0602", "--name", "张")
+    result = _run(
+        cli_db, "keys", "create", "--role", "officer", "--court", "甘0602", "--name", "张"
+    )
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip().splitlines()[-1]
     assert token.startswith("ee_")
