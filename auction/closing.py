@@ -19,6 +19,7 @@ from auction.config import get_config
 from auction.lots import (
     held_registrations,
     lock_auction,
+    offer_for_sale,
     prepare_reauction,
     schedule_close,
     schedule_refunds,
@@ -109,8 +110,15 @@ async def _fail(session: AsyncSession, lot: Lot, auction: Auction, now: dt.datet
 async def after_unsold(
     session: AsyncSession, lot: Lot, auction: Auction, now: dt.datetime, *, cut: bool
 ) -> None:
-    """Prepare the next round, or after the last round a disposal the officer decides."""
-    if cut and auction.round >= MAX_ROUNDS:
+    """Prepare the next round, or after the last round a disposal the officer decides.
+
+    A fixed-price sale that nobody bought ends in a disposal again (in lieu or release); one
+    whose buyer defaulted is offered for sale once more.
+    """
+    if auction.mode == "sale" and not cut:
+        await offer_for_sale(session, lot, auction, now=now)
+        return
+    if cut and (auction.round >= MAX_ROUNDS or auction.mode == "sale"):
         lot.status = "disposal"
         session.add(
             Disposal(

@@ -32,11 +32,12 @@ for one hot lot the bids are serialised anyway, so that costs a few round trips 
 Time. The legal time of a bid is its ingress stamp (``received_at``), taken once by the API
 from the service clock; PostgreSQL ``now()`` would be the transaction start, i.e. wrong under
 queueing. Accept iff ``starts_at ≤ received_at < ends_at`` read under the lock; then
-``ends_at = max(ends_at, received_at + 5 min)``. The status is not trusted alone: a round whose
-start has passed is open even if the minute cron has not flipped it yet (our lag must never
-refuse a bid). On SQLite (embedded, one process) ``FOR UPDATE`` does not exist; a no-op UPDATE
-takes the database write lock instead, and the compare-and-set is an UPDATE then an INSERT in
-the same write transaction, which serialises the same way.
+``ends_at = max(ends_at, received_at + 5 min)`` (in a fixed-price sale the first bid first
+brings the end to 24 h after it, ``rules.end_after_bid``). The status is not trusted alone: a
+round whose start has passed is open even if the minute cron has not flipped it yet (our lag
+must never refuse a bid). On SQLite (embedded, one process) ``FOR UPDATE`` does not exist; a
+no-op UPDATE takes the database write lock instead, and the compare-and-set is an UPDATE then
+an INSERT in the same write transaction, which serialises the same way.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from auction.errors import (
     BidRefused,
     NoDeposit,
 )
+from auction.lots import schedule_close_at
 from auction.models import LIVE_STATUSES, Auction, Bid, Bidder, Registration
 from enforcement.core import audit
 from enforcement.core.db import is_postgres
@@ -78,6 +80,7 @@ _LOCK_COLUMNS = (
     _auctions.c.current_price,
     _auctions.c.leader_rank,
     _auctions.c.bid_count,
+    _auctions.c.mode,
 )
 
 
@@ -185,6 +188,7 @@ class LotState:
     current_price: int | None
     leader_rank: int | None
     bid_count: int
+    mode: str
 
 
 @dataclass(frozen=True)
@@ -322,7 +326,7 @@ async def _write(
     compare-and-set and None means another bid got in first (nothing was written).
     """
     seq = row.bid_count + 1
-    ends_at = rules.extended_end(row.ends_at, received_at)
+    ends_at = rules.end_after_bid(row.mode, row.ends_at, received_at, first=row.bid_count == 0)
     params = {
         "p_auction_id": auction_id,
         "p_seen_count": row.bid_count,
@@ -365,6 +369,8 @@ async def _write(
             "received_at": received_at,
         },
     )
+    if ends_at < row.ends_at:  # a fixed-price sale's first bid: the close comes earlier
+        schedule_close_at(session, auction_id, ends_at)
     return PlacedBid(seq, amount, ends_at, label=rules.bidder_label(seat.code))
 
 

@@ -31,14 +31,19 @@ def _raise(refusal: rules.Refusal) -> None:
 
 
 def schedule_close(session: AsyncSession, auction: Auction) -> None:
-    """Enqueue the close for the current end (+grace); the id makes a repeat a no-op."""
-    due = auction.ends_at + dt.timedelta(seconds=get_config().close_grace_seconds)
-    stamp = int(auction.ends_at.timestamp())
+    """Enqueue the close for the round's current end (+grace)."""
+    schedule_close_at(session, auction.id, auction.ends_at)
+
+
+def schedule_close_at(session: AsyncSession, auction_id: int, ends_at: dt.datetime) -> None:
+    """Enqueue the close for ``ends_at`` (+grace); the id makes a repeat a no-op."""
+    due = ends_at + dt.timedelta(seconds=get_config().close_grace_seconds)
+    stamp = int(ends_at.timestamp())
     jobs.enqueue(
         session,
         CLOSE_JOB,
-        auction.id,
-        job_id=f"auction:close:{auction.id}:{stamp}",
+        auction_id,
+        job_id=f"auction:close:{auction_id}:{stamp}",
         defer_until=due,
     )
 
@@ -75,11 +80,13 @@ async def add_round(
     ends_at: dt.datetime,
     holders: Sequence[PriorityHolderIn | PriorityHolder],
     now: dt.datetime,
+    mode: str = "auction",
 ) -> Auction:
     """Create one scheduled round of a lot with its priority holders and its close job."""
     auction = Auction(
         lot_id=lot.id,
         round=round_no,
+        mode=mode,
         previous_id=previous.id if previous else None,
         court_code=lot.court_code,
         status="scheduled",
@@ -111,7 +118,7 @@ async def add_round(
         action="auction.announced",
         entity_type="auction",
         entity_id=auction.id,
-        after={**_snapshot(auction), "lot_id": lot.id, "starts_at": starts_at},
+        after={**_snapshot(auction), "lot_id": lot.id, "starts_at": starts_at, "mode": mode},
     )
     schedule_close(session, auction)
     return auction
@@ -213,6 +220,39 @@ async def prepare_reauction(
         ends_at=starts_at + duration,
         holders=holders,
         now=now,
+    )
+
+
+async def offer_for_sale(
+    session: AsyncSession, lot: Lot, previous: Auction, *, now: dt.datetime
+) -> Auction:
+    """Online 变卖 after the second failure (or a sale buyer's default): the last auction's
+    starting price, deposit and increment, a 60-day period from the announcement, in which
+    the first bid opens a 24-hour bidding window (``rules.end_after_bid``). Priority purchase
+    rights carry over."""
+    holders = (
+        (
+            await session.execute(
+                select(PriorityHolder).where(PriorityHolder.auction_id == previous.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    lot.status = "active"
+    return await add_round(
+        session,
+        lot,
+        round_no=previous.round + 1 if previous.mode == "auction" else previous.round,
+        previous=previous,
+        starting_price=previous.starting_price,
+        deposit=previous.deposit,
+        increment=previous.increment,
+        starts_at=now,
+        ends_at=now + rules.SALE_PERIOD,
+        holders=holders,
+        now=now,
+        mode="sale",
     )
 
 

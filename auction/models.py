@@ -49,7 +49,11 @@ class Lot(Base):
 
 
 class Auction(Base):
-    """One round of a lot. The row is the lot's lock: every bid and the close take it."""
+    """One round of a lot. The row is the lot's lock: every bid and the close take it.
+
+    After two failed auctions the officer may offer the lot once more as an online fixed-price
+    sale (变卖): a round with ``mode="sale"`` that the same engine runs.
+    """
 
     __tablename__ = "auctions"
     __table_args__ = (
@@ -61,6 +65,7 @@ class Auction(Base):
             "status IN ('scheduled', 'open', 'sold', 'failed', 'defaulted', 'cancelled')",
             name="status",
         ),
+        CheckConstraint("mode IN ('auction', 'sale')", name="mode"),
         Index("ix_auctions_status_ends_at", "status", "ends_at"),
         Index("ix_auctions_status_starts_at", "status", "starts_at"),
     )
@@ -68,6 +73,8 @@ class Auction(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("auction_lots.id"), index=True)
     round: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(16), default="auction", server_default="auction")
+    """``auction`` (拍卖) or ``sale`` (变卖: fixed price, 60 days, the first bid opens 24 h)."""
     previous_id: Mapped[int | None] = mapped_column(BigInteger)
     court_code: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
@@ -216,7 +223,8 @@ class Settlement(Base):
 class Disposal(Base):
     """After a second failure: what the officer does with the lot (网拍 26 ¶2, 拍变 16).
 
-    ``status``: pending → fixed_price_sale (变卖) | in_lieu (以物抵债) | released.
+    ``status``: pending → fixed_price_sale (变卖) | in_lieu (以物抵债) | released. A failed
+    fixed-price sale leaves a new pending disposal, decided in lieu or released.
     """
 
     __tablename__ = "auction_disposals"
@@ -228,6 +236,8 @@ class Disposal(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     to_case: Mapped[int] = mapped_column(Fen, default=0)
     excess_due: Mapped[int] = mapped_column(Fen, default=0)
+    sale_auction_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The fixed-price sale round (变卖) this disposal opened, if the officer chose one."""
     note: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

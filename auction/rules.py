@@ -16,6 +16,8 @@ EXTENSION = dt.timedelta(minutes=5)  # 网拍 20: counted from the late bid
 FIRST_START_MIN_PERCENT = 70  # 网拍 10: ≥70% of the appraisal / reference price
 REAUCTION_MAX_CUT_PERCENT = 20  # 网拍 26: ≤20% below the previous starting price
 DEPOSIT_MIN_PERCENT, DEPOSIT_MAX_PERCENT = 5, 20  # 网拍 17
+SALE_PERIOD = dt.timedelta(days=60)  # online 变卖 (法明传〔2017〕455号 2°): a 60-day period
+SALE_WINDOW = dt.timedelta(hours=24)  # … in which the first bid opens a 24 h bidding window
 
 MOVABLE_KINDS = frozenset({"vehicle", "movable"})
 PROPERTY_RIGHT_KINDS = frozenset({"real_estate", "equity", "securities", "property_right"})
@@ -162,6 +164,16 @@ def minimum_bid(*, starting: int, increment: int, current: int | None) -> int:
 def extended_end(ends_at: dt.datetime, received_at: dt.datetime) -> dt.datetime:
     """A bid in the last five minutes moves the end to five minutes after that bid."""
     return max(ends_at, received_at + EXTENSION)
+
+
+def end_after_bid(
+    mode: str, ends_at: dt.datetime, received_at: dt.datetime, *, first: bool
+) -> dt.datetime:
+    """Where a round ends after an accepted bid: the 5-minute extension, and in a fixed-price
+    sale (``mode="sale"``) the first bid also ends the 60-day period 24 hours later."""
+    if mode == "sale" and first:
+        ends_at = min(ends_at, received_at + SALE_WINDOW)
+    return extended_end(ends_at, received_at)
 
 
 def accepts_at(received_at: dt.datetime, *, starts_at: dt.datetime, ends_at: dt.datetime) -> bool:

@@ -82,6 +82,10 @@ class AuctionRead(Schema):
     id: int
     lot_id: int
     round: int
+    mode: Literal["auction", "sale"] = Field(
+        description="auction (拍卖), or sale: the online fixed-price sale (变卖) after two "
+        "failed auctions, whose first bid at the price opens a 24-hour bidding window"
+    )
     previous_id: int | None
     court_code: str
     asset_id: int
@@ -111,6 +115,7 @@ class AuctionSummary(Schema):
 
     id: int
     round: int
+    mode: Literal["auction", "sale"]
     court_code: str
     kind: str
     description: str
@@ -221,5 +226,8 @@ class DisposalRead(Schema):
     status: str
     to_case: Yuan
     excess_due: Yuan
+    sale_auction_id: int | None = Field(
+        default=None, description="the fixed-price sale round opened by this decision"
+    )
     note: str | None
     decided_at: dt.datetime | None

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auction import rules
 from auction.closing import after_unsold
 from auction.config import get_config
-from auction.errors import NotWinner, PaymentFailed, WrongState
-from auction.lots import lock_auction
+from auction.errors import NotWinner, PaymentFailed, RuleViolation, WrongState
+from auction.lots import lock_auction, offer_for_sale
 from auction.models import Auction, Disposal, Lot, Registration, Settlement
 from auction.payments import PaymentDeclined, get_provider
 from enforcement.assets.service import complete_sale
@@ -223,7 +223,17 @@ async def decide_disposal(
     ensure_court(principal, lot.court_code)
     if disposal.status != "pending":
         raise WrongState(details={"disposal": disposal.status})
-    if mode == "in_lieu":
+    failed = await session.get(Auction, disposal.auction_id)
+    assert failed is not None
+    if mode == "fixed_price_sale":
+        if failed.mode == "sale":
+            raise RuleViolation(
+                "the fixed-price sale already failed: take the asset in lieu or release it",
+                code="sale_already_failed",
+            )
+        sale = await offer_for_sale(session, lot, failed, now=now)
+        disposal.sale_auction_id = sale.id
+    elif mode == "in_lieu":
         split = rules.split_proceeds(disposal.price, await _owed(session, lot.case_id))
         if split.to_case:
             await cases.record_payment(
@@ -248,6 +258,10 @@ async def decide_disposal(
         entity_type="auction_lot",
         entity_id=lot.id,
         before={"status": "pending"},
-        after={"status": mode, "to_case": disposal.to_case},
+        after={
+            "status": mode,
+            "to_case": disposal.to_case,
+            "sale_auction_id": disposal.sale_auction_id,
+        },
     )
     return disposal

@@ -70,6 +70,7 @@ async def auction_view(session: AsyncSession, auction_id: int, now: dt.datetime)
         id=auction.id,
         lot_id=lot.id,
         round=auction.round,
+        mode=auction.mode,
         previous_id=auction.previous_id,
         court_code=auction.court_code,
         asset_id=lot.asset_id,
@@ -137,6 +138,7 @@ async def list_auctions(
         AuctionSummary(
             id=a.id,
             round=a.round,
+            mode=a.mode,
             court_code=a.court_code,
             kind=lot.kind,
             description=lot.description,

@@ -123,7 +123,8 @@ class ReleaseReceipt(Model):
 
 @runtime_checkable
 class Connector(Protocol):
-    """One registry. Implementations receive an ``httpx.AsyncClient`` (the test seam)."""
+    """One registry. Implementations call it through a ``connectors.http.RegistryClient``,
+    whose httpx transport is the test seam."""
 
     name: ClassVar[str]
     asynchronous: ClassVar[bool]

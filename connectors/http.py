@@ -6,8 +6,8 @@ semaphore bounding requests in flight (httpx's own pool degrades above ~20 in fl
 ``performance.md``), and a deadline. Requests go to an httpx transport directly: registries
 need no cookies, redirects or auth flows, and skipping ``AsyncClient`` saves CPU per call.
 Failures are classified once into ``connectors.errors``; tenacity retries transient ones with
-exponential backoff and jitter, honouring ``Retry-After`` on 429. Every write carries an ``Idempotency-Key`` that stays the same across
-retries, so a retried freeze never freezes twice.
+exponential backoff and jitter, honouring ``Retry-After`` on 429. Every write carries an
+``Idempotency-Key`` that stays the same across retries, so a retried freeze never freezes twice.
 """
 
 from __future__ import annotations

@@ -191,6 +191,96 @@ async def test_failures_lead_to_reauction_then_disposal(client, officer, frozen_
     assert stats["failed"] == 2
 
 
+async def _two_failures(client, officer, frozen_clock, runner) -> tuple[dict, dict]:
+    """A first auction and its re-auction, both without a bid: a disposal is pending."""
+    auction = await new_auction(client, officer)
+    frozen_clock.set(_at(auction["ends_at"]) + GRACE)
+    await runner.run_due()
+    listed = (await client.get("/auctions", params={"status": "scheduled"})).json()["items"]
+    second = (await client.get(f"/auctions/{listed[0]['id']}")).json()
+    frozen_clock.set(_at(second["ends_at"]) + GRACE)
+    await runner.run_due()
+    assert (await client.get(f"/auctions/{second['id']}")).json()["status"] == "failed"
+    return auction, second
+
+
+async def test_fixed_price_sale_after_two_failures_sells_through_a_24h_window(
+    client, officer, frozen_clock, runner, provider, uow
+):
+    auction, second = await _two_failures(client, officer, frozen_clock, runner)
+    decided_at = frozen_clock.now()
+    decided = await client.post(
+        f"/auctions/{second['id']}/disposal", json={"mode": "fixed_price_sale"}, headers=officer
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status"] == "fixed_price_sale"
+    sale_id = decided.json()["sale_auction_id"]
+    sale = (await client.get(f"/auctions/{sale_id}")).json()
+    assert sale["mode"] == "sale" and sale["previous_id"] == second["id"]
+    assert sale["starting_price"] == second["starting_price"] == "560000.00"  # 2nd start
+    assert sale["deposit"] == second["deposit"]
+    assert _at(sale["starts_at"]) == decided_at
+    assert _at(sale["ends_at"]) - _at(sale["starts_at"]) == dt.timedelta(days=60)
+    listed = (await client.get("/auctions")).json()["items"]
+    assert {"id": sale_id, "mode": "sale"}.items() <= next(
+        i for i in listed if i["id"] == sale_id
+    ).items()
+
+    a = await registered_bidder(client, sale_id, "甲")
+    b = await registered_bidder(client, sale_id, "乙")
+    frozen_clock.advance(days=10)
+    low = await bid(client, sale_id, a, "550000.00")
+    assert low.json()["error"]["code"] == "bid_too_low"  # the price is the floor
+    first = await bid(client, sale_id, a, "560000.00")
+    assert first.status_code == 201, first.text
+    window_end = frozen_clock.now() + dt.timedelta(hours=24)
+    assert _at(first.json()["ends_at"]) == window_end  # the first bid opens 24 h
+    frozen_clock.set(window_end - dt.timedelta(minutes=1))
+    late = await bid(client, sale_id, b, "570000.00")
+    assert _at(late.json()["ends_at"]) == window_end + dt.timedelta(minutes=4)
+    frozen_clock.set(window_end + dt.timedelta(minutes=4) + GRACE)
+    await runner.fire_crons()
+    await runner.run_due()
+    state = (await client.get(f"/auctions/{sale_id}")).json()
+    assert state["status"] == "sold" and state["hammer_price"] == "570000.00"
+    assert state["commission"] == "0.00"
+    paid = await client.post(f"/auctions/{sale_id}/payment", headers=b)
+    assert paid.status_code == 200, paid.text
+    case = (await client.get(f"/cases/{auction['case']['id']}", headers=officer)).json()
+    assert case["status"] == "satisfied"
+    async with uow() as s:
+        from enforcement.assets.models import Asset
+
+        assert (await s.get(Asset, auction["asset_id"])).status == "sold"
+
+
+async def test_a_failed_fixed_price_sale_can_only_go_in_lieu_or_be_released(
+    client, officer, frozen_clock, runner, uow
+):
+    auction, second = await _two_failures(client, officer, frozen_clock, runner)
+    decided = await client.post(
+        f"/auctions/{second['id']}/disposal", json={"mode": "fixed_price_sale"}, headers=officer
+    )
+    sale_id = decided.json()["sale_auction_id"]
+    sale = (await client.get(f"/auctions/{sale_id}")).json()
+    frozen_clock.set(_at(sale["ends_at"]) + GRACE)  # 60 days, nobody bid
+    await runner.fire_crons()
+    await runner.run_due()
+    assert (await client.get(f"/auctions/{sale_id}")).json()["status"] == "failed"
+    again = await client.post(
+        f"/auctions/{sale_id}/disposal", json={"mode": "fixed_price_sale"}, headers=officer
+    )
+    assert again.status_code == 422
+    assert again.json()["error"]["code"] == "sale_already_failed"
+    async with uow() as s:
+        rounds = (await s.execute(select(func.count()).select_from(Auction))).scalar_one()
+    assert rounds == 3  # the refusal opened nothing
+    released = await client.post(
+        f"/auctions/{sale_id}/disposal", json={"mode": "released"}, headers=officer
+    )
+    assert released.status_code == 200 and released.json()["status"] == "released"
+
+
 async def test_close_twice_finalizes_once(client, officer, frozen_clock, runner, uow):
     auction = await new_auction(client, officer)
     aid = auction["id"]

@@ -148,6 +148,29 @@ def test_extension(ends_in, bid_before_end, moved_by):
         assert new_end == ends + moved_by == received + rules.EXTENSION
 
 
+HOUR, MINUTE, DAY60 = dt.timedelta(hours=1), dt.timedelta(minutes=1), dt.timedelta(days=60)
+
+
+@pytest.mark.parametrize(
+    ("mode", "first", "ends_at", "received", "expected"),
+    [
+        # a fixed-price sale: the first bid ends the 60-day period 24 h later
+        ("sale", True, T + DAY60, T + HOUR, T + 25 * HOUR),
+        # … but never later than the period's own end (then the 5-minute rule applies)
+        ("sale", True, T + 10 * HOUR, T + HOUR, T + 10 * HOUR),
+        ("sale", True, T + 10 * MINUTE, T + 8 * MINUTE, T + 13 * MINUTE),
+        # later sale bids only extend, like an auction
+        ("sale", False, T + 24 * HOUR, T + 2 * HOUR, T + 24 * HOUR),
+        ("sale", False, T + 24 * HOUR, T + 24 * HOUR - 2 * MINUTE, T + 24 * HOUR + 3 * MINUTE),
+        # an auction's first bid does not shorten anything
+        ("auction", True, T + DAY60, T + HOUR, T + DAY60),
+        ("auction", True, T + 10 * MINUTE, T + 8 * MINUTE, T + 13 * MINUTE),
+    ],
+)
+def test_end_after_bid(mode, first, ends_at, received, expected):
+    assert rules.end_after_bid(mode, ends_at, received, first=first) == expected
+
+
 def test_accepts_at_is_half_open():
     assert rules.accepts_at(T, starts_at=T, ends_at=T + dt.timedelta(seconds=1))
     assert not rules.accepts_at(
