@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from auction import bidders, engine, live, lots, settlement, views
-from auction.models import Registration
+from auction.models import LIVE_STATUSES, Registration
 from auction.rules import bidder_label
 from auction.schemas import (
     AuctionCancel,
@@ -229,7 +229,8 @@ async def auction_events(
     ] = None,
 ) -> StreamingResponse:
     """Watch a round live: a ``state`` event now, then one ``bid`` event per accepted bid
-    (price, seq, ends_at, the bidder's anonymous code), published after its commit."""
+    (price, seq, ends_at, the bidder's anonymous code), published after its commit, and a last
+    ``closed`` event (status, hammer price, the winner's code) when the round closes."""
     async with db.unit_of_work() as session:  # short: a stream must not hold a transaction
         view = await views.auction_view(session, auction_id, clock.now())
     state = {
@@ -244,6 +245,8 @@ async def auction_events(
     async def stream() -> AsyncIterator[bytes]:
         async with live.broadcaster().subscribe(auction_id) as queue:
             yield _sse(json.loads(json.dumps(state, default=str)))
+            if view.status not in LIVE_STATUSES:
+                return  # closed already: nothing more will happen
             sent = 0
             while max_events is None or sent < max_events:
                 try:
@@ -252,6 +255,8 @@ async def auction_events(
                     yield b": keep-alive\n\n"
                     continue
                 yield _sse(item)
+                if item.get("type") == "closed":
+                    return
                 sent += 1
 
     return StreamingResponse(

@@ -14,7 +14,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auction import rules
+from auction import live, rules
 from auction.config import get_config
 from auction.lots import (
     held_registrations,
@@ -42,11 +42,19 @@ async def close_auction(session: AsyncSession, auction_id: int, now: dt.datetime
     assert lot is not None
     before = {"status": auction.status, "ends_at": auction.ends_at, "bid_count": auction.bid_count}
     auction.closed_at = auction.updated_at = now
+    winner_label: str | None = None
     if auction.bid_count == 0 or auction.leader_registration_id is None:
         outcome = await _fail(session, lot, auction, now)
     else:
-        outcome = await _sell(session, lot, auction, now)
+        outcome, winner_label = await _sell(session, lot, auction, now)
     await session.flush()
+    live.publish_after_commit(
+        session,
+        auction.id,
+        live.closed_event(
+            auction.id, status=auction.status, price=auction.hammer_price, winner=winner_label
+        ),
+    )
     audit.record(
         session,
         action=f"auction.{outcome}",
@@ -62,8 +70,11 @@ async def close_auction(session: AsyncSession, auction_id: int, now: dt.datetime
     return outcome
 
 
-async def _sell(session: AsyncSession, lot: Lot, auction: Auction, now: dt.datetime) -> str:
-    """Hammer down: the sale confirmation names the real buyer; the losers get refunds."""
+async def _sell(
+    session: AsyncSession, lot: Lot, auction: Auction, now: dt.datetime
+) -> tuple[str, str]:
+    """Hammer down: the sale confirmation names the real buyer; the losers get refunds.
+    Returns the outcome and the winner's public code label."""
     registration = await session.get(Registration, auction.leader_registration_id)
     assert registration is not None
     bidder = await session.get(Bidder, registration.bidder_id)
@@ -96,7 +107,7 @@ async def _sell(session: AsyncSession, lot: Lot, auction: Auction, now: dt.datet
     schedule_refunds(
         session, await held_registrations(session, auction.id, except_id=registration.id)
     )
-    return "sold"
+    return "sold", rules.bidder_label(registration.code)
 
 
 async def _fail(session: AsyncSession, lot: Lot, auction: Auction, now: dt.datetime) -> str:

@@ -1,4 +1,5 @@
-"""Live updates for watchers of a round: bids as server-sent events, published after commit.
+"""Live updates for watchers of a round: bids and the close as server-sent events, published
+after commit.
 
 A watcher must never see a bid that was rolled back, so an accepted bid is handed to the
 broadcaster from the session's ``after_commit`` hook, never from inside the transaction. With
@@ -138,6 +139,20 @@ def bid_event(
         "price": format_yuan(price),
         "ends_at": ends_at.isoformat(),
         "bidder": bidder,
+    }
+
+
+def closed_event(
+    auction_id: int, *, status: str, price: int | None, winner: str | None
+) -> dict[str, Any]:
+    """The round's end (``sold`` or ``failed``): the hammer price and the winner's code label.
+    It is the last event of a round; streams end after it."""
+    return {
+        "type": "closed",
+        "auction_id": auction_id,
+        "status": status,
+        "price": format_yuan(price) if price is not None else None,
+        "winner": winner,
     }
 
 

@@ -73,6 +73,43 @@ async def test_watchers_over_redis_pubsub(client, officer, frozen_clock):
     assert [first["seq"], second["seq"]] == [1, 2]
 
 
+async def _subscribed(aid: int) -> None:
+    for _ in range(200):  # until the watcher has subscribed
+        await asyncio.sleep(0.01)
+        broadcaster = live.broadcaster()
+        if isinstance(broadcaster, live.RedisBroadcaster):
+            subscribed = await broadcaster.redis.pubsub_numsub(broadcaster.channel(aid))
+            if subscribed and subscribed[0][1]:
+                return
+        elif broadcaster.watchers.get(aid):
+            return
+    raise AssertionError("the watcher never subscribed")
+
+
+async def test_watchers_see_the_close_and_the_stream_ends(client, officer, frozen_clock, runner):
+    auction = await new_auction(client, officer)
+    aid = auction["id"]
+    a = await registered_bidder(client, aid, "甲")
+    frozen_clock.set(dt.datetime.fromisoformat(auction["starts_at"]) + dt.timedelta(hours=1))
+    watcher = asyncio.create_task(client.get(f"/auctions/{aid}/events"))  # no max_events
+    await _subscribed(aid)
+    assert (await bid(client, aid, a, "700000.00")).status_code == 201
+    frozen_clock.set(dt.datetime.fromisoformat(auction["ends_at"]) + dt.timedelta(seconds=5))
+    await runner.run_due()
+    response = await asyncio.wait_for(watcher, 10)  # ends by itself after the close
+    state, placed, closed = _events(response.text)
+    assert placed["type"] == "bid"
+    assert closed == {
+        "type": "closed",
+        "auction_id": aid,
+        "status": "sold",
+        "price": "700000.00",
+        "winner": placed["bidder"],
+    }
+    after = await asyncio.wait_for(client.get(f"/auctions/{aid}/events"), 10)
+    assert [e["type"] for e in _events(after.text)] == ["state"]  # a closed round: no waiting
+
+
 async def test_unknown_auction_has_no_stream(client):
     response = await client.get("/auctions/999999/events")
     assert response.status_code == 404
