@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from starlette.background import BackgroundTask
 
 from blacklist import feed, ratelimit, screening, service, webhooks
-from blacklist.models import Listing, WebhookSubscription
+from blacklist.models import Listing, ListingPerson, WebhookSubscription
 from blacklist.normalize import fold, normalize_name, upgrade_legacy_id
 from blacklist.schemas import (
     FeedPage,
@@ -128,15 +128,21 @@ async def list_public(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> Page[ListingRecord]:
-    """Current listings, newest first, ID numbers masked (no token needed)."""
+    """Current listings, newest first, ID numbers masked (no token needed). ``q`` also finds
+    an organization's listing by the people it restricts with it (legal representative …)."""
     query = select(Listing.id, Listing.record).where(Listing.status == "active")
     if q:
         identifier = upgrade_legacy_id(fold(q))
+        name = normalize_name(q)
+        related = select(ListingPerson.listing_id).where(
+            or_(ListingPerson.name_norm == name, ListingPerson.id_number == identifier)
+        )
         query = query.where(
             or_(
-                Listing.name_norm == normalize_name(q),
+                Listing.name_norm == name,
                 Listing.id_number == identifier,
                 Listing.credit_code == identifier,
+                Listing.id.in_(related),
             )
         )
     after = decode_cursor(cursor)

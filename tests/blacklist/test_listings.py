@@ -54,6 +54,19 @@ async def test_organization_listing_names_its_legal_representative(client, offic
     assert listing["legal_representative_id_number"] == rep_id
 
 
+async def test_public_search_finds_an_organization_by_its_legal_representative(client, officer):
+    rep_id = person_id()
+    org = organization(legal_representative="李四", legal_representative_id_number=rep_id)
+    case = await create_case(client, officer, respondents=[org])
+    listing = await list_party(client, officer, case)
+    for q in ("李四", rep_id):
+        found = (await client.get("/listings", params={"q": q})).json()["items"]
+        assert {item["id"] for item in found} >= {listing["id"]}, q
+        assert rep_id not in str(found)  # masked in public
+    stranger = (await client.get("/listings", params={"q": person_id()})).json()["items"]
+    assert stranger == []
+
+
 @pytest.mark.parametrize(
     ("body", "code"),
     [
