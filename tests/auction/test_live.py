@@ -24,6 +24,19 @@ def _events(text: str) -> list[dict[str, Any]]:
     ]
 
 
+async def _subscribed(aid: int) -> None:
+    for _ in range(200):  # until the watcher has subscribed
+        await asyncio.sleep(0.01)
+        broadcaster = live.broadcaster()
+        if isinstance(broadcaster, live.RedisBroadcaster):
+            subscribed = await broadcaster.redis.pubsub_numsub(broadcaster.channel(aid))
+            if subscribed and subscribed[0][1]:
+                return
+        elif broadcaster.watchers.get(aid):
+            return
+    raise AssertionError("the watcher never subscribed")
+
+
 async def _watch_three_bids(
     client: httpx.AsyncClient, officer: dict[str, str], clock: Any
 ) -> list[dict[str, Any]]:
@@ -34,15 +47,7 @@ async def _watch_three_bids(
     b = await registered_bidder(client, aid, "乙")
     clock.set(dt.datetime.fromisoformat(auction["starts_at"]) + dt.timedelta(hours=1))
     watcher = asyncio.create_task(client.get(f"/auctions/{aid}/events?max_events=2"))
-    for _ in range(200):  # until the watcher has subscribed
-        await asyncio.sleep(0.01)
-        broadcaster = live.broadcaster()
-        if isinstance(broadcaster, live.RedisBroadcaster):
-            subscribed = await broadcaster.redis.pubsub_numsub(broadcaster.channel(aid))
-            if subscribed and subscribed[0][1]:
-                break
-        elif broadcaster.watchers.get(aid):
-            break
+    await _subscribed(aid)
     assert (await bid(client, aid, a, "700000.00")).status_code == 201
     assert (await bid(client, aid, b, "700000.00")).status_code == 409  # refused: no event
     assert (await bid(client, aid, b, "720000.00")).status_code == 201
@@ -71,19 +76,6 @@ async def test_watchers_over_redis_pubsub(client, officer, frozen_clock):
     finally:
         await live.set_broadcaster(previous).aclose()
     assert [first["seq"], second["seq"]] == [1, 2]
-
-
-async def _subscribed(aid: int) -> None:
-    for _ in range(200):  # until the watcher has subscribed
-        await asyncio.sleep(0.01)
-        broadcaster = live.broadcaster()
-        if isinstance(broadcaster, live.RedisBroadcaster):
-            subscribed = await broadcaster.redis.pubsub_numsub(broadcaster.channel(aid))
-            if subscribed and subscribed[0][1]:
-                return
-        elif broadcaster.watchers.get(aid):
-            return
-    raise AssertionError("the watcher never subscribed")
 
 
 async def test_watchers_see_the_close_and_the_stream_ends(client, officer, frozen_clock, runner):
