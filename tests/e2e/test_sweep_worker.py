@@ -1,4 +1,4 @@
-"""A sweep over 2,000 subjects on PostgreSQL + Redis with real arq workers: the first worker
+"""A sweep over 3,000 subjects on PostgreSQL + Redis with real arq workers: the first worker
 process is killed (SIGKILL) mid-sweep, a second finishes it, and no subject was queried twice.
 
 Everything that matters runs in its own process, as in production: the mock registries
@@ -44,7 +44,7 @@ from tests.assets.helpers import bulk_cases
 from tests.conftest import REDIS_URL, requires_postgres, requires_redis
 
 pytestmark = [requires_postgres, requires_redis]
-SUBJECTS = 2000
+SUBJECTS = 3000
 LATENCY_MS = 20
 IN_FLIGHT = 100
 ROOT = Path(__file__).resolve().parents[2]
