@@ -142,11 +142,19 @@ async def create_bidder(
 
 @router.post("/bidders/{bidder_id}/bar", status_code=200, summary="Bar a bidder")
 async def bar_bidder(
-    bidder_id: int, body: BidderBar, session: Session, principal: Admin
-) -> dict[str, object]:
+    bidder_id: int,
+    body: BidderBar,
+    session: Session,
+    principal: Admin,
+    idempotency: IdempotencyKey,
+) -> JSONResponse:
     """Flag court or platform staff: they may not register or bid (网拍 34)."""
-    bidder = await bidders.bar_bidder(session, bidder_id, body.reason)
-    return {"id": bidder.id, "barred": bidder.barred}
+
+    async def handler() -> dict[str, object]:
+        bidder = await bidders.bar_bidder(session, bidder_id, body.reason)
+        return {"id": bidder.id, "barred": bidder.barred}
+
+    return await idempotency.run(handler, status=200)
 
 
 @router.post(

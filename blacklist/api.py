@@ -256,10 +256,14 @@ async def delete_webhook(webhook_id: int, session: Session, principal: CreditCon
 
 @router.post("/webhooks/{webhook_id}/enable", response_model=WebhookRead, summary="Re-enable")
 async def enable_webhook(
-    webhook_id: int, session: Session, principal: CreditConsumer
-) -> WebhookRead:
+    webhook_id: int, session: Session, principal: CreditConsumer, idempotency: IdempotencyKey
+) -> JSONResponse:
     """Resume a disabled subscription from the last event it received."""
-    return _webhook_read(await webhooks.enable_subscription(session, principal, webhook_id))
+
+    async def handler() -> WebhookRead:
+        return _webhook_read(await webhooks.enable_subscription(session, principal, webhook_id))
+
+    return await idempotency.run(handler, status=200)
 
 
 @router.get(
