@@ -10,7 +10,6 @@ in the same run:
 - ``POST /screen`` by ID number: lookups/s and p50/p99 latency at 1 and 8 in flight
   (goal p99 < 10 ms) with an aiohttp client (httpx's pool collapses with many in flight),
   beside the bare indexed lookup through asyncpg and ``GET /healthz`` (framework floor).
-``--no-pre-ping`` serves a second time with the pool's pre-ping off, to show what it costs.
 The bench database is dropped at the end.
 
     .venv/bin/python bench/feed.py [--rows N] [--pg postgresql://postgres@127.0.0.1:5432/postgres]
@@ -265,24 +264,7 @@ async def make_token(sa_url: str) -> str:
         await db.dispose()
 
 
-def create_app_without_pre_ping() -> Any:
-    """The app with the pool's pre-ping off (bench only: what the ping round trip costs)."""
-    from enforcement.core import db
-
-    make_engine = db.make_engine
-
-    def no_ping(url: str, **kwargs: Any) -> Any:
-        engine = make_engine(url, **kwargs)
-        engine.sync_engine.pool._pre_ping = False
-        return engine
-
-    db.make_engine = no_ping  # type: ignore[assignment]
-    from enforcement.app import create_app
-
-    return create_app()
-
-
-def serve(sa_url: str, port: int, *, pre_ping: bool) -> subprocess.Popen[bytes]:
+def serve(sa_url: str, port: int) -> subprocess.Popen[bytes]:
     """uvicorn with uvloop and httptools, one worker process."""
     env = {
         **os.environ,
@@ -292,7 +274,7 @@ def serve(sa_url: str, port: int, *, pre_ping: bool) -> subprocess.Popen[bytes]:
         "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
     }
     env.pop("ENFORCEMENT_REDIS_URL", None)
-    factory = "enforcement.app:create_app" if pre_ping else "feed:create_app_without_pre_ping"
+    factory = "enforcement.app:create_app"
     command = [
         sys.executable,
         "-m",
@@ -366,7 +348,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         await load(dsn, args.rows)
         token = await make_token(sa_url)
         port = free_port()
-        server = serve(sa_url, port, pre_ping=True)
+        server = serve(sa_url, port)
         root = f"http://127.0.0.1:{port}"
         await wait_ready(f"{root}/api/v1")
         headers = {"Authorization": f"Bearer {token}"}
@@ -404,13 +386,6 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             f"p50 {bare['p50']:.2f} ms  p99 {bare['p99']:.2f} ms"
         )
         results.update(await screening_runs(root, headers, id_numbers, ""))
-        if args.no_pre_ping:
-            server.terminate()
-            server.wait(timeout=30)
-            server = serve(sa_url, port, pre_ping=False)
-            await wait_ready(f"{root}/api/v1")
-            print("  — served again with pool_pre_ping=False —")
-            results["no_pre_ping"] = await screening_runs(root, headers, id_numbers, "")
         return results
     finally:
         if server is not None:
@@ -428,6 +403,5 @@ if __name__ == "__main__":
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--no-pre-ping", action="store_true", help="also measure without ping")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
     asyncio.run(main(parser.parse_args()))
