@@ -21,7 +21,8 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
 
 import httpx
 from aiolimiter import AsyncLimiter
@@ -226,8 +227,16 @@ class RegistryClient:
         if method.upper() != "GET":
             headers["Idempotency-Key"] = idempotency_key or uuid.uuid4().hex
         url = path if path.startswith("http") else self.settings.base_url.rstrip("/") + path
+        # Nearly every call succeeds at once, and setting up tenacity's loop cost ~5 % of a
+        # sweep's CPU: the first attempt runs bare, the retries (attempts 2…) under tenacity.
+        try:
+            return await self._attempt(method, url, headers, json_body, params)
+        except TransientError as exc:
+            if self.settings.max_retries == 0 or not self._should_retry(exc):
+                raise
+            await self._sleep(self._delay(exc, attempt=1))
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.settings.max_retries + 1),
+            stop=stop_after_attempt(self.settings.max_retries),
             wait=self._wait,
             retry=retry_if_exception(self._should_retry),
             sleep=self._sleep,
@@ -246,10 +255,16 @@ class RegistryClient:
         return True
 
     def _wait(self, state: RetryCallState) -> float:
+        """Tenacity's wait: its loop starts at our second attempt."""
         exc = state.outcome.exception() if state.outcome else None
+        return self._delay(exc, attempt=state.attempt_number + 1)
+
+    def _delay(self, exc: BaseException | None, *, attempt: int) -> float:
+        """The pause after failed attempt number ``attempt``: the registry's ``Retry-After``
+        (plus up to 10 % jitter), else exponential backoff with jitter."""
         if isinstance(exc, RateLimited) and exc.retry_after is not None:
             return exc.retry_after + random.uniform(0, 0.1 * exc.retry_after)
-        return float(self._backoff(state))
+        return float(self._backoff(cast(RetryCallState, _AttemptNumber(attempt))))
 
     async def _attempt(
         self,
@@ -319,6 +334,13 @@ class RegistryClient:
             error.status, error.body = status, body
             raise error
         return body
+
+
+@dataclass(frozen=True)
+class _AttemptNumber:
+    """All that tenacity's ``wait_exponential_jitter`` reads of a retry state."""
+
+    attempt_number: int
 
 
 class RegistryRejected(PermanentError):

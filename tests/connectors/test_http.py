@@ -80,6 +80,26 @@ async def test_server_errors_are_retried(harness: Harness) -> None:
     assert len(harness.waits) == 2
 
 
+@pytest.mark.parametrize("max_retries", [0, 1, 3])
+async def test_retries_stop_after_max_retries_with_growing_backoff(
+    harness: Harness, max_retries: int
+) -> None:
+    client = harness.client(
+        max_retries=max_retries,
+        retry_backoff_seconds=1.0,
+        retry_backoff_max_seconds=100.0,
+        breaker_failure_threshold=100,
+        headers=fault("error"),
+    )
+    with pytest.raises(TransientError):
+        await client.request("GET", OWNER_PATH)
+    assert harness.requests == max_retries + 1
+    # wait_exponential_jitter: 1 s × 2^(n-1) plus up to 1 s of jitter, after failed attempt n
+    assert len(harness.waits) == max_retries
+    for n, wait in enumerate(harness.waits, start=1):
+        assert 2 ** (n - 1) <= wait <= 2 ** (n - 1) + 1, (n, harness.waits)
+
+
 async def test_retry_after_is_honoured(harness: Harness) -> None:
     client = harness.client(headers=fault("throttle", times=2, **{"X-Mock-Retry-After": "3"}))
     await client.request("GET", OWNER_PATH)
