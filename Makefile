@@ -11,7 +11,8 @@ test:
 
 lint:
 	.venv/bin/ruff check .
-	.venv/bin/ruff format --check enforcement connectors auction blacklist
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy enforcement connectors auction blacklist
 
 format:
 	.venv/bin/ruff format enforcement connectors auction blacklist tests bench

@@ -44,9 +44,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import BindParameter, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from auction import rules
@@ -65,10 +65,10 @@ from auction.models import LIVE_STATUSES, Auction, Bid, Bidder, Registration
 from enforcement.core import audit
 from enforcement.core.db import is_postgres
 
-_auctions = Auction.__table__
-_bids = Bid.__table__
-_registrations = Registration.__table__
-_bidders = Bidder.__table__
+_auctions = cast(Table, Auction.__table__)
+_bids = cast(Table, Bid.__table__)
+_registrations = cast(Table, Registration.__table__)
+_bidders = cast(Table, Bidder.__table__)
 _FAST_TRIES = 5
 _STATIC_REFUSALS = ("bid_too_low", "bad_increment")
 _LOCK_COLUMNS = (
@@ -87,7 +87,7 @@ _LOCK_COLUMNS = (
 def _build_statements() -> dict[str, Any]:
     """Every statement of the bid path, once (bind parameters ``p_*`` carry the values)."""
     r = _registrations
-    auction_id = bindparam("p_auction_id")
+    auction_id: BindParameter[int] = bindparam("p_auction_id")
     snapshot = (
         select(r.c.id, r.c.priority_rank, r.c.code, r.c.status, _bidders.c.barred, *_LOCK_COLUMNS)
         .select_from(

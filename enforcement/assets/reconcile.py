@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import AssetRecord
@@ -78,10 +78,10 @@ async def apply_batch(
             Asset.case_id.in_({a.case_id for a in answers}),
         )
     )
-    for row in rows:
-        existing.setdefault((row.case_id, row.party_id, row.registry_name), {})[
-            row.registry_ref
-        ] = row
+    for found in rows:
+        existing.setdefault((found.case_id, found.party_id, found.registry_name), {})[
+            found.registry_ref
+        ] = found  # type: ignore[assignment]  # typed row → Row[Any]
     totals: dict[Hashable, Changes] = {}
     fresh: list[dict[str, object]] = []
     changed: list[dict[str, object]] = []
@@ -130,7 +130,7 @@ async def _write(
     if fresh:
         await session.execute(insert(Asset), fresh)
     if changed:
-        table = Asset.__table__
+        table = cast(Table, Asset.__table__)
         await session.execute(
             update(table)
             .where(table.c.id == bindparam("asset_id"))

@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import PendingQuery, QueryResult, Subject
@@ -55,9 +55,10 @@ class Claim:
 
 Answered = tuple[Claim, dict[str, querying.Outcome]]
 
+_SUBJECTS = cast(Table, SweepSubject.__table__)
 _ROW_UPDATE = (
-    update(SweepSubject.__table__)
-    .where(SweepSubject.__table__.c.id == bindparam("row_id"))
+    update(_SUBJECTS)
+    .where(_SUBJECTS.c.id == bindparam("row_id"))
     .values(
         status=bindparam("new_status"),
         done_at=bindparam("new_done_at"),
