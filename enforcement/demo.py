@@ -1,4 +1,6 @@
-"""Demo data: a few dozen realistic cases of one basic court, with valid identifiers.
+"""Demo data: a few dozen realistic cases of one basic court, with valid identifiers, a few
+paid (partly or in full) and a few respondents on the defaulter and consumption-restriction
+lists, so the feed, the export, screening and the public search have something to show.
 
 Deterministic (a seeded generator) and idempotent: case numbers already present are skipped,
 so running ``enforcement demo`` twice changes nothing. Also prints fresh demo tokens.
@@ -11,6 +13,8 @@ import random
 
 from sqlalchemy import select
 
+from blacklist import service as listings
+from blacklist.schemas import ListingCreate
 from enforcement.cases import service as cases
 from enforcement.cases.models import Case
 from enforcement.cases.schemas import CaseCreate
@@ -80,6 +84,19 @@ def demo_cases(count: int, seed: int = 20261126) -> list[CaseCreate]:
     return result
 
 
+def _demo_listing(case: Case, number: int) -> ListingCreate:
+    """Every other listed respondent is a defaulter (evading enforcement, 2 years); the rest
+    are only restricted in consumption."""
+    dishonest = number % 10 == 1
+    return ListingCreate(
+        case_id=case.id,
+        party_id=case.respondents[0].party_id,
+        kind="dishonest" if dishonest else "restricted",
+        grounds=["evades_enforcement"] if dishonest else [],
+        years=2 if dishonest else None,
+    )
+
+
 async def load_demo(count: int = 36) -> int:
     """Create the demo cases that are missing, pay a few off, print demo tokens."""
     created = 0
@@ -101,6 +118,8 @@ async def load_demo(count: int = 36) -> int:
                 await cases.record_payment(
                     session, case.id, case.outstanding, source="debtor", note="paid off"
                 )
+            elif number % 5 == 1:
+                await listings.create_listing(session, admin, _demo_listing(case, number))
     async with db.unit_of_work() as session:
         _, admin_token = await auth.create_token(session, role="admin", name="demo-admin")
         _, officer_token = await auth.create_token(

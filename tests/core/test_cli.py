@@ -54,6 +54,9 @@ def test_demo_then_audit_verify_detects_tampering(cli_db):
     assert "6 cases created" in demo.stdout
     again = _run(cli_db, "demo", "--cases", "6")
     assert "0 cases created" in again.stdout
+    with sqlite3.connect(cli_db) as connection:  # case 2 (index 1): a defaulter, listed once
+        listed = connection.execute("select kind, status from listings order by id").fetchall()
+    assert listed == [("dishonest", "active"), ("restricted", "active")]
     ok = _run(cli_db, "audit", "verify")
     assert ok.returncode == 0, ok.stderr
     assert "intact" in ok.stdout
