@@ -181,6 +181,14 @@ async def create_auction(
     )
 
 
+async def _holders_of(session: AsyncSession, auction_id: int) -> list[PriorityHolder]:
+    """A round's priority holders: their rights carry over to the lot's next round."""
+    rows = await session.execute(
+        select(PriorityHolder).where(PriorityHolder.auction_id == auction_id)
+    )
+    return list(rows.scalars())
+
+
 async def prepare_reauction(
     session: AsyncSession, lot: Lot, previous: Auction, *, cut: bool, now: dt.datetime
 ) -> Auction:
@@ -199,15 +207,6 @@ async def prepare_reauction(
     )
     starts_at = now + dt.timedelta(days=rules.announcement_days(lot.kind, reauction=True))
     duration = max(previous.scheduled_end - previous.starts_at, rules.BIDDING_MIN)
-    holders = (
-        (
-            await session.execute(
-                select(PriorityHolder).where(PriorityHolder.auction_id == previous.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
     return await add_round(
         session,
         lot,
@@ -218,7 +217,7 @@ async def prepare_reauction(
         increment=min(previous.increment, start),
         starts_at=starts_at,
         ends_at=starts_at + duration,
-        holders=holders,
+        holders=await _holders_of(session, previous.id),
         now=now,
     )
 
@@ -230,15 +229,6 @@ async def offer_for_sale(
     starting price, deposit and increment, a 60-day period from the announcement, in which
     the first bid opens a 24-hour bidding window (``rules.end_after_bid``). Priority purchase
     rights carry over."""
-    holders = (
-        (
-            await session.execute(
-                select(PriorityHolder).where(PriorityHolder.auction_id == previous.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
     lot.status = "active"
     return await add_round(
         session,
@@ -250,7 +240,7 @@ async def offer_for_sale(
         increment=previous.increment,
         starts_at=now,
         ends_at=now + rules.SALE_PERIOD,
-        holders=holders,
+        holders=await _holders_of(session, previous.id),
         now=now,
         mode="sale",
     )
