@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from blacklist.rules import RELATED_ROLE_LABELS
 from enforcement.core.db import Base, BigId, UTCDateTime
 
 
@@ -68,17 +69,13 @@ class Listing(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-RELATED_ROLES = ("legal_representative", "principal", "directly_responsible", "actual_controller")
-
-
 class ListingPerson(Base):
     """A person an organization's listing restricts with it (限消 Art 3), findable by screening."""
 
     __tablename__ = "listing_persons"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('legal_representative', 'principal', 'directly_responsible', "
-            "'actual_controller')",
+            "role IN (" + ", ".join(f"'{role}'" for role in RELATED_ROLE_LABELS) + ")",
             name="role",
         ),
         Index("ix_listing_persons_id_number", "id_number"),

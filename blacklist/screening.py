@@ -68,8 +68,11 @@ async def screen(session: AsyncSession, principal: Principal, query: ScreenReque
 _LISTING_COLUMNS = "l.id, l.version, l.record, l.name"
 
 
-def _postgres_sql(query: ScreenRequest, decided: bool, params: list[Any]) -> str:
-    """The CTE: hits by identifier (or name), the log row, the hits returned in id order."""
+def _postgres_sql(
+    query: ScreenRequest, decided: bool, log: tuple[Any, ...], params: list[Any]
+) -> str:
+    """The CTE: hits by identifier (or name), the log row (``log``: token id, actor, query
+    hash, time), the hits returned in id order. Fills ``params`` for its ``$n`` placeholders."""
 
     def param(value: Any) -> str:
         params.append(value)
@@ -110,11 +113,12 @@ def _postgres_sql(query: ScreenRequest, decided: bool, params: list[Any]) -> str
         )
     hits = " UNION ALL ".join(parts)
     decided_p = param(decided)
+    token_id, actor, asked_hash, at = (param(value) for value in log)
     return f"""
 WITH hits AS ({hits}),
 logged AS (
   INSERT INTO list_access_log (kind, token_id, actor, query_hash, result, at)
-  SELECT 'screen', {param(None)}::bigint, {param(None)}, {param(None)},
+  SELECT 'screen', {token_id}::bigint, {actor}, {asked_hash},
     json_build_object(
       'decided', {decided_p}::boolean,
       'restricted', CASE WHEN {decided_p}::boolean THEN count(h.id) > 0 END,
@@ -122,7 +126,7 @@ logged AS (
         json_agg(json_build_array(h.id, h.version) ORDER BY h.id, h.matched_on)
           FILTER (WHERE h.id IS NOT NULL),
         '[]'::json)),
-    {param(None)}::timestamptz
+    {at}::timestamptz
   FROM (SELECT set_config('synchronous_commit', 'off', true)) AS cfg
   LEFT JOIN hits AS h ON true
 )
@@ -137,13 +141,8 @@ async def _lookup_and_log_postgres(
     ``synchronous_commit`` is off for this statement only: a crash may lose the last
     milliseconds of the log, never a listing change."""
     params: list[Any] = []
-    sql = _postgres_sql(query, decided, params)
-    params[-4:] = [
-        principal.token_id,
-        principal.actor().name,
-        query_hash(_asked(query)),
-        clock.now(),
-    ]
+    log = (principal.token_id, principal.actor().name, query_hash(_asked(query)), clock.now())
+    sql = _postgres_sql(query, decided, log, params)
     async with db.get_engine().connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
         raw = await connection.get_raw_connection()

@@ -259,8 +259,6 @@ async def _add(
         name_norm=normalize_name(party.name),
         id_number=party.id_number,
         credit_code=party.credit_code,
-        legal_representative=party.legal_representative,
-        legal_representative_id_number=party.legal_representative_id_number,
         starts_on=today,
         ends_on=rules.listing_end(kind, grounds, terms.years, today),
         aggravated=terms.aggravated,
