@@ -3,7 +3,6 @@ HTTP (uvicorn in a background thread), and connectors built against either."""
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -39,7 +38,6 @@ FAST = {
     "rate_limit_per_second": 1000.0,
     "rate_limit_burst": 100,
 }
-REDIS_URL = os.environ.get("ENFORCEMENT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 Build = Callable[..., ConnectorMap]
 
